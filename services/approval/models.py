@@ -1,0 +1,13 @@
+"""Approval's own tables."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import DeclarativeBase
+
+from shared.db import make_metadata
+
+
+class Base(DeclarativeBase):
+    """Base of approval's tables."""
+
+    metadata = make_metadata()

@@ -1,0 +1,25 @@
+"""The gateway's app factory."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+from services.gateway.api import blp, register_forwarding
+from shared.web import create_service_app
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the gateway."""
+    app = create_service_app(
+        "gateway",
+        config,
+        title="E-Case gateway",
+        blueprints=[blp],
+        messaging_endpoints=False,
+        description="Login, forwarding of /api/<service>/..., jobs and operations.",
+    )
+    register_forwarding(app)
+    return app

@@ -1,0 +1,9 @@
+"""Alembic environment of intake's database."""
+
+import shared.audit
+import shared.models  # noqa: F401
+from services.intake.models import Base
+from shared.db import PlatformBase
+from shared.migrate import run_env
+
+run_env([Base.metadata, PlatformBase.metadata])

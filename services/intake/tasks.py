@@ -1,0 +1,11 @@
+"""Intake's consumers (thin: parse, open a transaction, call a service function)."""
+
+from __future__ import annotations
+
+from celery import Celery
+from flask import Flask
+
+
+def register(app: Flask, celery_app: Celery) -> None:
+    """Register intake's event consumers."""
+    del app, celery_app  # stage events arrive with their issues

@@ -1,0 +1,13 @@
+"""Payment's own tables."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import DeclarativeBase
+
+from shared.db import make_metadata
+
+
+class Base(DeclarativeBase):
+    """Base of payment's tables."""
+
+    metadata = make_metadata()

@@ -1,0 +1,266 @@
+"""Idempotent consumers: the inbox, attempt counting and dead letters.
+
+Each consumer task (``<queue>.on_<event>``):
+
+1. raises the attempt counter of (event id, consumer) in its own committed transaction, so a
+   SIGKILLed process still counts (reliability.md R4);
+2. parks the message in ``dead_letters`` once it has been tried ``max_attempts`` times;
+3. otherwise records the event id in ``processed_messages`` in the same transaction as the
+   effect — a redelivered message finds the row and changes nothing (R2);
+4. on an error, retries with capped, jittered backoff (R9), and parks after the last attempt.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import time
+from collections.abc import Callable
+from contextvars import ContextVar
+from typing import Any
+
+from celery import Celery, Task
+from marshmallow import ValidationError as SchemaError
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, sessionmaker
+
+from shared import events
+from shared.config import MessagingSettings, env_bool
+from shared.db import is_sqlite, utcnow
+from shared.messaging import task_name
+from shared.models import DeadLetter, MessageAttempt, OutboxMessage, ProbeReceipt, ProcessedMessage
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Session, events.Event], None]
+
+#: The delivery attempt (1-based) of the message being handled in this context.
+CURRENT_ATTEMPT: ContextVar[int] = ContextVar("CURRENT_ATTEMPT", default=1)
+
+
+def _insert(session: Session, model: Any) -> Any:
+    return (sqlite.insert if is_sqlite(session) else postgresql.insert)(model)
+
+
+def claim(session: Session, event_id: str, consumer: str) -> bool:
+    """Record that ``consumer`` applies ``event_id`` now; False if it already has."""
+    stmt = (
+        _insert(session, ProcessedMessage)
+        .values(event_id=event_id, consumer=consumer, processed_at=utcnow())
+        .on_conflict_do_nothing()
+    )
+    return session.execute(stmt).rowcount == 1
+
+
+def bump_attempt(sessions: sessionmaker[Session], event_id: str, consumer: str) -> int:
+    """Raise and return the attempt counter, committed before any work starts."""
+    with sessions.begin() as session:
+        now = utcnow()
+        ins = _insert(session, MessageAttempt).values(
+            event_id=event_id, consumer=consumer, attempts=1, first_at=now, last_at=now
+        )
+        stmt = ins.on_conflict_do_update(
+            index_elements=["event_id", "consumer"],
+            set_={"attempts": MessageAttempt.attempts + 1, "last_at": now},
+        ).returning(MessageAttempt.attempts)
+        return int(session.execute(stmt).scalar_one())
+
+
+def already_processed(sessions: sessionmaker[Session], event_id: str, consumer: str) -> bool:
+    """True when the inbox already holds this event for this consumer."""
+    with sessions() as session:
+        return session.get(ProcessedMessage, (event_id, consumer)) is not None
+
+
+def _record_error(sessions: sessionmaker[Session], event_id: str, consumer: str, error: str) -> None:
+    with sessions.begin() as session:
+        session.execute(
+            update(MessageAttempt)
+            .where(MessageAttempt.event_id == event_id, MessageAttempt.consumer == consumer)
+            .values(last_error=error[:4000])
+        )
+
+
+def park(
+    sessions: sessionmaker[Session],
+    *,
+    message: dict[str, Any],
+    event_id: str,
+    consumer: str,
+    queue: str,
+    attempts: int,
+    error: str | None,
+) -> None:
+    """Put a message into dead letters (once per event and consumer)."""
+    with sessions.begin() as session:
+        if error is None:
+            row = session.get(MessageAttempt, (event_id, consumer))
+            error = row.last_error if row is not None else None
+        existing = session.scalars(
+            select(DeadLetter).where(DeadLetter.event_id == event_id, DeadLetter.consumer == consumer)
+        ).first()
+        if existing is not None:
+            existing.status = "parked"
+            existing.attempts = attempts
+            existing.last_error = error or "process died while handling the message"
+            return
+        session.add(
+            DeadLetter(
+                event_id=event_id,
+                event_type=str(message.get("event_type", "?"))[:80],
+                consumer=consumer,
+                queue=queue,
+                body=message,
+                attempts=attempts,
+                last_error=error or "process died while handling the message",
+            )
+        )
+    log.error("message %s parked in dead letters for %s after %d attempts", event_id, consumer, attempts)
+
+
+def replay(session: Session, dead_letter_id: int, *, actor: str) -> DeadLetter | None:
+    """Send a parked message again (through the outbox) with a fresh attempt budget."""
+    row = session.get(DeadLetter, dead_letter_id)
+    if row is None or row.status != "parked":
+        return row
+    session.execute(
+        MessageAttempt.__table__.delete().where(
+            MessageAttempt.event_id == row.event_id, MessageAttempt.consumer == row.consumer
+        )
+    )
+    # The consumer's own outbox sends it again; if this service also produced the event, the
+    # original outbox row is simply marked unsent.
+    outbox = session.scalars(
+        select(OutboxMessage).where(
+            OutboxMessage.event_id == row.event_id, OutboxMessage.destination == row.queue
+        )
+    ).first()
+    if outbox is None:
+        session.add(
+            OutboxMessage(
+                event_id=row.event_id,
+                event_type=row.event_type,
+                destination=row.queue,
+                task_name=row.consumer,
+                body=row.body,
+            )
+        )
+    else:
+        outbox.published_at = None
+    row.status = "replayed"
+    row.replayed_at = utcnow()
+    row.replayed_by = actor
+    return row
+
+
+def backoff_seconds(attempt: int, settings: MessagingSettings) -> float:
+    """Exponential backoff with full jitter, capped below the visibility timeout (R5, R9)."""
+    cap = min(settings.retry_backoff_max, settings.visibility_timeout // 2)
+    return random.uniform(0, min(cap, 2**attempt))
+
+
+def handle(
+    task: Task,
+    sessions: sessionmaker[Session],
+    *,
+    consumer: str,
+    queue: str,
+    message: dict[str, Any],
+    handler: Handler,
+    settings: MessagingSettings,
+) -> str:
+    """Apply one delivery of a message; returns what happened (for logs and tests)."""
+    try:
+        event = events.parse(message)
+    except (SchemaError, KeyError, TypeError, ValueError) as exc:
+        event_id = str(message.get("event_id", "unknown")) if isinstance(message, dict) else "unknown"
+        park(
+            sessions,
+            message=message if isinstance(message, dict) else {"raw": repr(message)},
+            event_id=event_id[:36],
+            consumer=consumer,
+            queue=queue,
+            attempts=1,
+            error=f"malformed message: {exc}",
+        )
+        return "malformed"
+    if already_processed(sessions, event.event_id, consumer):
+        return "duplicate"
+    attempts = bump_attempt(sessions, event.event_id, consumer)
+    if attempts > settings.max_attempts:
+        park(
+            sessions,
+            message=message,
+            event_id=event.event_id,
+            consumer=consumer,
+            queue=queue,
+            attempts=attempts - 1,
+            error=None,
+        )
+        return "parked"
+    try:
+        with sessions.begin() as session:
+            if not claim(session, event.event_id, consumer):
+                return "duplicate"
+            CURRENT_ATTEMPT.set(attempts)
+            handler(session, event)
+    except Exception as exc:
+        error = f"{type(exc).__name__}: {exc}"
+        _record_error(sessions, event.event_id, consumer, error)
+        if attempts >= settings.max_attempts:
+            park(
+                sessions,
+                message=message,
+                event_id=event.event_id,
+                consumer=consumer,
+                queue=queue,
+                attempts=attempts,
+                error=error,
+            )
+            return "parked"
+        log.warning("%s failed attempt %d of %s: %s", consumer, attempts, event.event_id, error)
+        raise task.retry(countdown=backoff_seconds(attempts, settings), exc=exc) from None
+    return "applied"
+
+
+def register_consumer(
+    celery_app: Celery,
+    *,
+    queue: str,
+    event_type: str,
+    handler: Handler,
+    sessions: Callable[[], sessionmaker[Session]],
+) -> Task:
+    """Register ``handler`` as the idempotent consumer of ``event_type`` on ``queue``."""
+    name = task_name(queue, event_type)
+    settings = MessagingSettings()
+
+    @celery_app.task(name=name, bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None)
+    def consume(self: Task, event: dict[str, Any]) -> str:
+        return handle(
+            self, sessions(), consumer=name, queue=queue, message=event, handler=handler, settings=settings
+        )
+
+    return consume
+
+
+# --- ops.probe: the platform's own keyed event -----------------------------------------------
+def on_probe(session: Session, event: events.Event) -> None:
+    """Record a probe key once; misbehave on purpose when faults are allowed (tests, chaos)."""
+    p = event.payload
+    if env_bool("ALLOW_FAULTS", False) and p.get("fault"):
+        if p["fault"] == "exit":
+            os._exit(9)
+        if p["fault"] == "sleep":
+            time.sleep(p["sleep_ms"] / 1000)
+        if p["fault"] == "raise":
+            count = CURRENT_ATTEMPT.get()
+            if p["fail_times"] == 0 or count <= p["fail_times"]:
+                raise RuntimeError(f"probe fault on attempt {count}")
+    existing = session.get(ProbeReceipt, p["key"])
+    if existing is not None:
+        existing.executions += 1
+        return
+    session.add(ProbeReceipt(key=p["key"], event_id=event.event_id, sent_at=p["sent_at"]))

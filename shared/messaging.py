@@ -1,0 +1,63 @@
+"""Queues, the routing table and ``publish``.
+
+One queue per consuming service.  An event is a task message sent to each subscriber's queue
+under the task name ``<subscriber>.on_<event with dots as underscores>``; producers never
+import consumer code.  ``publish`` only writes outbox rows in the caller's transaction; the
+relay (``shared.outbox``) sends them after commit.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from shared import events
+from shared.models import OutboxMessage
+
+QUEUES = ("intake", "approval", "payment", "reporting")
+
+#: event type -> the queues that receive it.  Producers own their events (DESIGN.md).
+ROUTES: dict[str, tuple[str, ...]] = {
+    # ops.probe goes to the queue named in publish(..., destinations=...) (health checks, tests).
+    "ops.probe": (),
+}
+
+
+def route(event_type: str, subscribers: tuple[str, ...]) -> None:
+    """Declare who receives an event type (called where the stage events are defined)."""
+    for queue in subscribers:
+        if queue not in QUEUES:
+            raise ValueError(f"unknown queue {queue}")
+    ROUTES[event_type] = subscribers
+
+
+def task_name(queue: str, event_type: str) -> str:
+    """The consumer task name for an event on a queue, e.g. ``approval.on_case_registered``."""
+    return f"{queue}.on_{event_type.replace('.', '_')}"
+
+
+def publish(
+    session: Session,
+    event_type: str,
+    payload: dict[str, Any],
+    *,
+    producer: str,
+    destinations: tuple[str, ...] | None = None,
+) -> dict[str, Any]:
+    """Validate an event and add one outbox row per subscriber to the caller's transaction."""
+    envelope = events.build(event_type, payload, producer=producer)
+    targets = destinations if destinations is not None else ROUTES[event_type]
+    for queue in targets:
+        if queue not in QUEUES:
+            raise ValueError(f"unknown queue {queue}")
+        session.add(
+            OutboxMessage(
+                event_id=envelope["event_id"],
+                event_type=event_type,
+                destination=queue,
+                task_name=task_name(queue, event_type),
+                body=envelope,
+            )
+        )
+    return envelope
