@@ -49,9 +49,9 @@ class Forwarder:
         headers = {h: request.headers[h] for h in FORWARDED_REQUEST_HEADERS if h in request.headers}
         headers["X-Forwarded-For"] = request.remote_addr or ""
         url = f"{service_url(service)}{path}"
-        body: Any = request.stream if request.content_length else None
-        if body is not None and request.content_length:
-            headers["Content-Length"] = str(request.content_length)
+        # Bodies are bounded by MAX_CONTENT_LENGTH, so reading them whole is safe and lets
+        # requests send an exact Content-Length.
+        body: Any = request.get_data(cache=False) or None
         try:
             upstream = self.session.request(
                 request.method,

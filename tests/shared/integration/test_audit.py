@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from sqlalchemy import String, delete, event, func, select, text, update
 from sqlalchemy.engine import Connection, Engine, RowMapping, make_url
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 from shared.audit import (
@@ -60,14 +60,9 @@ def _postgres_url() -> str:
     return server.set(database=name).render_as_string(hide_password=False)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def engine(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[Engine]:
-    """A fresh database holding only the audit tables (with triggers) and a business table."""
-    url = f"sqlite:///{tmp_path / 'audit.db'}" if request.param == "sqlite" else _postgres_url()
-    try:
-        ensure_database(url)
-    except OperationalError as exc:
-        pytest.skip(f"PostgreSQL is not reachable: {exc.orig}")
+def _make_engine(kind: str, tmp_path: Any) -> Iterator[Engine]:
+    url = f"sqlite:///{tmp_path / 'audit.db'}" if kind == "sqlite" else _postgres_url()
+    ensure_database(url)  # PostgreSQL must be reachable: these tests are never skipped
     engine = make_engine(url)
     try:
         PlatformBase.metadata.create_all(engine, tables=list(AUDIT_TABLES))
@@ -78,6 +73,23 @@ def engine(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[Engine]:
     finally:
         engine.dispose()
         drop_database(url)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[Engine]:
+    """A fresh database holding only the audit tables (with triggers) and a business table."""
+    yield from _make_engine(request.param, tmp_path)
+
+
+@pytest.fixture
+def pg_engine(tmp_path: Any) -> Iterator[Engine]:
+    """The same on PostgreSQL only, for row-lock behaviour SQLite does not have."""
+    yield from _make_engine("postgresql", tmp_path)
+
+
+@pytest.fixture
+def pg_factory(pg_engine: Engine) -> sessionmaker[Session]:
+    return make_sessionmaker(pg_engine)
 
 
 @pytest.fixture
@@ -473,9 +485,8 @@ def test_concurrent_writers_build_one_gap_free_chain(engine: Engine, factory: se
     assert _verify(factory) == ChainReport(ok=True, checked=threads_count * per_thread)
 
 
-def test_chain_lock_is_taken_only_at_commit(engine: Engine, factory: sessionmaker[Session]) -> None:
-    if not _is_postgres(engine):
-        pytest.skip("SQLite has one writer at a time; row locks are a PostgreSQL matter")
+def test_chain_lock_is_taken_only_at_commit(pg_engine: Engine, pg_factory: sessionmaker[Session]) -> None:
+    engine, factory = pg_engine, pg_factory
     _seed(factory, 1)
 
     slow = factory()
@@ -500,9 +511,8 @@ def test_chain_lock_is_taken_only_at_commit(engine: Engine, factory: sessionmake
     assert _verify(factory).ok
 
 
-def test_head_is_locked_for_update_on_postgres(engine: Engine, factory: sessionmaker[Session]) -> None:
-    if not _is_postgres(engine):
-        pytest.skip("FOR UPDATE is not rendered on SQLite")
+def test_head_is_locked_for_update_on_postgres(pg_engine: Engine, pg_factory: sessionmaker[Session]) -> None:
+    engine, factory = pg_engine, pg_factory
     statements: list[str] = []
 
     def capture(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
