@@ -14,7 +14,7 @@ from typing import Any
 from celery import Celery, Task
 
 from shared import fsbroker
-from shared.config import MessagingSettings, broker_url, data_dir
+from shared.config import MessagingSettings, broker_url, data_dir, env, env_int
 
 
 def broker_settings(url: str | None = None) -> tuple[str, dict[str, Any]]:
@@ -35,8 +35,13 @@ def broker_settings(url: str | None = None) -> tuple[str, dict[str, Any]]:
         }
     options: dict[str, Any] = {"visibility_timeout": settings.visibility_timeout}
     if url.startswith(("redis://", "rediss://")):
-        # kombu sweeps un-acked messages back to the queue on this cadence (R3).
-        options["unacked_restore_interval"] = 10
+        # kombu puts un-acked messages of dead workers back on the queue once they are older
+        # than the visibility timeout; it looks every interval × throttle seconds (R3b).
+        options["unacked_restore_interval"] = env_int("UNACKED_RESTORE_INTERVAL", 10)
+        options["unacked_restore_throttle"] = 1
+        prefix = env("BROKER_KEY_PREFIX")
+        if prefix:  # several deployments (or test runs) sharing one Redis
+            options["global_keyprefix"] = prefix
     return url, options
 
 
@@ -72,6 +77,8 @@ def make_celery(name: str, *, include: tuple[str, ...] = (), flask_app: Any = No
         visibility_timeout=settings.visibility_timeout,
         worker_cancel_long_running_tasks_on_connection_loss=True,
         worker_soft_shutdown_timeout=10,
+        # Results are not used, so a dead pool process need not be waited for (R3a: within 10 s).
+        worker_lost_wait=1.0,
         broker_connection_retry_on_startup=True,
         worker_hijack_root_logger=False,
         worker_send_task_events=False,

@@ -50,13 +50,25 @@ def claim(session: Session, event_id: str, consumer: str) -> bool:
         _insert(session, ProcessedMessage)
         .values(event_id=event_id, consumer=consumer, processed_at=utcnow())
         .on_conflict_do_nothing()
+        .returning(ProcessedMessage.event_id)
     )
-    return session.execute(stmt).rowcount == 1
+    return session.execute(stmt).first() is not None
 
 
-def bump_attempt(sessions: sessionmaker[Session], event_id: str, consumer: str) -> int:
-    """Raise and return the attempt counter, committed before any work starts."""
+def begin_attempt(sessions: sessionmaker[Session], event_id: str, consumer: str) -> int | None:
+    """Count a delivery before any work starts, in its own committed transaction.
+
+    Returns the attempt number, or None when the inbox already holds the event (the
+    redelivery is counted as an absorbed duplicate instead).
+    """
     with sessions.begin() as session:
+        absorbed = session.execute(
+            update(ProcessedMessage)
+            .where(ProcessedMessage.event_id == event_id, ProcessedMessage.consumer == consumer)
+            .values(duplicates=ProcessedMessage.duplicates + 1)
+        )
+        if absorbed.rowcount == 1:
+            return None
         now = utcnow()
         ins = _insert(session, MessageAttempt).values(
             event_id=event_id, consumer=consumer, attempts=1, first_at=now, last_at=now
@@ -68,10 +80,14 @@ def bump_attempt(sessions: sessionmaker[Session], event_id: str, consumer: str) 
         return int(session.execute(stmt).scalar_one())
 
 
-def already_processed(sessions: sessionmaker[Session], event_id: str, consumer: str) -> bool:
-    """True when the inbox already holds this event for this consumer."""
-    with sessions() as session:
-        return session.get(ProcessedMessage, (event_id, consumer)) is not None
+def absorb_duplicate(sessions: sessionmaker[Session], event_id: str, consumer: str) -> None:
+    """Count a redelivery that lost the race to apply an event."""
+    with sessions.begin() as session:
+        session.execute(
+            update(ProcessedMessage)
+            .where(ProcessedMessage.event_id == event_id, ProcessedMessage.consumer == consumer)
+            .values(duplicates=ProcessedMessage.duplicates + 1)
+        )
 
 
 def _record_error(sessions: sessionmaker[Session], event_id: str, consumer: str, error: str) -> None:
@@ -186,9 +202,9 @@ def handle(
             error=f"malformed message: {exc}",
         )
         return "malformed"
-    if already_processed(sessions, event.event_id, consumer):
+    attempts = begin_attempt(sessions, event.event_id, consumer)
+    if attempts is None:
         return "duplicate"
-    attempts = bump_attempt(sessions, event.event_id, consumer)
     if attempts > settings.max_attempts:
         park(
             sessions,
@@ -203,9 +219,11 @@ def handle(
     try:
         with sessions.begin() as session:
             if not claim(session, event.event_id, consumer):
-                return "duplicate"
-            CURRENT_ATTEMPT.set(attempts)
-            handler(session, event)
+                duplicate = True
+            else:
+                duplicate = False
+                CURRENT_ATTEMPT.set(attempts)
+                handler(session, event)
     except Exception as exc:
         error = f"{type(exc).__name__}: {exc}"
         _record_error(sessions, event.event_id, consumer, error)
@@ -222,6 +240,9 @@ def handle(
             return "parked"
         log.warning("%s failed attempt %d of %s: %s", consumer, attempts, event.event_id, error)
         raise task.retry(countdown=backoff_seconds(attempts, settings), exc=exc) from None
+    if duplicate:  # a concurrent delivery applied it first
+        absorb_duplicate(sessions, event.event_id, consumer)
+        return "duplicate"
     return "applied"
 
 

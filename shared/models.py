@@ -43,6 +43,8 @@ class ProcessedMessage(PlatformBase):
     event_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     consumer: Mapped[str] = mapped_column(String(120), primary_key=True)
     processed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Redeliveries absorbed after the effect was applied (reliability.md R2, chaos metrics).
+    duplicates: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class MessageAttempt(PlatformBase):

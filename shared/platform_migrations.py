@@ -137,6 +137,7 @@ def upgrade_0001() -> None:
         sa.Column("event_id", sa.String(length=36), nullable=False),
         sa.Column("consumer", sa.String(length=120), nullable=False),
         sa.Column("processed_at", UTCDateTime(timezone=True), nullable=False),
+        sa.Column("duplicates", sa.Integer(), nullable=False, server_default="0"),
         sa.PrimaryKeyConstraint("event_id", "consumer", name=op.f("pk_processed_messages")),
     )
     op.create_table(

@@ -210,6 +210,7 @@ class ServiceContext:
     name: str
     engine: Engine
     sessions: sessionmaker[Session]
+    read_sessions: sessionmaker[Session]
     celery: Celery
     secret: str
 
@@ -220,9 +221,14 @@ def ctx() -> ServiceContext:
 
 
 def get_session() -> Session:
-    """The request's session, created on first use and closed at teardown."""
+    """The request's session, created on first use and closed at teardown.
+
+    GET and HEAD requests read through a read-only engine, so on SQLite they never queue
+    behind a writer.
+    """
     if "db_session" not in g:
-        g.db_session = ctx().sessions()
+        reading = request.method in ("GET", "HEAD")
+        g.db_session = (ctx().read_sessions if reading else ctx().sessions)()
     return cast(Session, g.db_session)
 
 
@@ -611,10 +617,14 @@ def _init_config(app: Flask, service: str, config: Mapping[str, Any] | None) -> 
 
 def _init_db(app: Flask, service: str) -> None:
     engine = make_engine(app.config["DATABASE_URL"])
+    read_engine = (
+        make_engine(app.config["DATABASE_URL"], read_only=True) if engine.dialect.name == "sqlite" else engine
+    )
     app.extensions["ecase"] = ServiceContext(
         name=service,
         engine=engine,
         sessions=make_sessionmaker(engine),
+        read_sessions=make_sessionmaker(read_engine),
         celery=make_celery(service, flask_app=app),
         secret=app.config["SECRET_KEY"],
     )

@@ -84,7 +84,26 @@ def issue_token(creds: dict[str, str]) -> Any:
     with session.begin():
         user = session.scalars(select(User).where(User.username == creds["username"])).first()
         ok = verify_password(user.password_hash if user else None, creds["password"])
-        if not ok or user is None or not user.active:
+        if ok and user is not None and user.active:
+            token, expires_in = auth.issue_token(
+                username=user.username,
+                role=user.role,
+                district_code=user.district_code,
+                secret=ctx().secret,
+                ttl_seconds=env_int("TOKEN_TTL_SECONDS", 8 * 3600),
+            )
+            audit.record(
+                session,
+                action="auth.login",
+                object_type="user",
+                object_id=user.username,
+                actor=user.username,
+                role=user.role,
+                district_code=user.district_code,
+                ip=request.remote_addr,
+            )
+        else:
+            # The failure is audited in this committed transaction; the answer is 401 afterwards.
             audit.record(
                 session,
                 action="auth.login_failed",
@@ -93,25 +112,10 @@ def issue_token(creds: dict[str, str]) -> Any:
                 actor=creds["username"][:80],
                 ip=request.remote_addr,
             )
-            log.info("login failed for %r from %s", creds["username"][:80], request.remote_addr)
-            raise ApiError(401, "ชื่อผู้ใช้หรือรหัสผ่านไม่ถูกต้อง", code="bad_credentials")
-        token, expires_in = auth.issue_token(
-            username=user.username,
-            role=user.role,
-            district_code=user.district_code,
-            secret=ctx().secret,
-            ttl_seconds=env_int("TOKEN_TTL_SECONDS", 8 * 3600),
-        )
-        audit.record(
-            session,
-            action="auth.login",
-            object_type="user",
-            object_id=user.username,
-            actor=user.username,
-            role=user.role,
-            district_code=user.district_code,
-            ip=request.remote_addr,
-        )
+            user = None
+    if user is None:
+        log.info("login failed from %s", request.remote_addr)
+        raise ApiError(401, "ชื่อผู้ใช้หรือรหัสผ่านไม่ถูกต้อง", code="bad_credentials")
     return {"access_token": token, "token_type": "Bearer", "expires_in": expires_in, "user": user}
 
 
