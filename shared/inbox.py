@@ -22,13 +22,13 @@ from typing import Any
 
 from celery import Celery, Task
 from marshmallow import ValidationError as SchemaError
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from shared import events
 from shared.config import MessagingSettings, env_bool
-from shared.db import is_sqlite, utcnow
+from shared.db import UTCDateTime, is_sqlite, utcnow
 from shared.messaging import task_name
 from shared.models import DeadLetter, MessageAttempt, OutboxMessage, ProbeReceipt, ProcessedMessage
 
@@ -40,19 +40,43 @@ Handler = Callable[[Session, events.Event], None]
 CURRENT_ATTEMPT: ContextVar[int] = ContextVar("CURRENT_ATTEMPT", default=1)
 
 
-def _insert(session: Session, model: Any) -> Any:
-    return (sqlite.insert if is_sqlite(session) else postgresql.insert)(model)
+_PROCESSED = ProcessedMessage.__table__
+_ATTEMPTS = MessageAttempt.__table__
+_STATEMENTS: dict[str, dict[str, Any]] = {}
+
+
+def _statements(session: Session) -> dict[str, Any]:
+    """Core statements with bound parameters, built once per dialect (cheap to execute)."""
+    dialect = "sqlite" if is_sqlite(session) else "postgresql"
+    if dialect not in _STATEMENTS:
+        insert = sqlite.insert if dialect == "sqlite" else postgresql.insert
+        key = (_PROCESSED.c.event_id == bindparam("e")) & (_PROCESSED.c.consumer == bindparam("c"))
+        _STATEMENTS[dialect] = {
+            "claim": insert(_PROCESSED)
+            .values(event_id=bindparam("e"), consumer=bindparam("c"), processed_at=bindparam("now", type_=UTCDateTime()), duplicates=0)
+            .on_conflict_do_nothing()
+            .returning(_PROCESSED.c.event_id),
+            "absorb": _PROCESSED.update().where(key).values(duplicates=_PROCESSED.c.duplicates + 1),
+            "attempt": insert(_ATTEMPTS)
+            .values(event_id=bindparam("e"), consumer=bindparam("c"), attempts=1, first_at=bindparam("now", type_=UTCDateTime()),
+                    last_at=bindparam("now", type_=UTCDateTime()))
+            .on_conflict_do_update(
+                index_elements=["event_id", "consumer"],
+                set_={"attempts": _ATTEMPTS.c.attempts + 1, "last_at": bindparam("now", type_=UTCDateTime())},
+            )
+            .returning(_ATTEMPTS.c.attempts),
+        }
+    return _STATEMENTS[dialect]
+
+
+def _params(event_id: str, consumer: str) -> dict[str, Any]:
+    return {"e": event_id, "c": consumer, "now": utcnow()}
 
 
 def claim(session: Session, event_id: str, consumer: str) -> bool:
     """Record that ``consumer`` applies ``event_id`` now; False if it already has."""
-    stmt = (
-        _insert(session, ProcessedMessage)
-        .values(event_id=event_id, consumer=consumer, processed_at=utcnow())
-        .on_conflict_do_nothing()
-        .returning(ProcessedMessage.event_id)
-    )
-    return session.execute(stmt).first() is not None
+    stmt = _statements(session)["claim"]
+    return session.execute(stmt, _params(event_id, consumer)).first() is not None
 
 
 def begin_attempt(sessions: sessionmaker[Session], event_id: str, consumer: str) -> int | None:
@@ -62,32 +86,16 @@ def begin_attempt(sessions: sessionmaker[Session], event_id: str, consumer: str)
     redelivery is counted as an absorbed duplicate instead).
     """
     with sessions.begin() as session:
-        absorbed = session.execute(
-            update(ProcessedMessage)
-            .where(ProcessedMessage.event_id == event_id, ProcessedMessage.consumer == consumer)
-            .values(duplicates=ProcessedMessage.duplicates + 1)
-        )
-        if absorbed.rowcount == 1:
+        stmts, params = _statements(session), _params(event_id, consumer)
+        if session.execute(stmts["absorb"], params).rowcount == 1:
             return None
-        now = utcnow()
-        ins = _insert(session, MessageAttempt).values(
-            event_id=event_id, consumer=consumer, attempts=1, first_at=now, last_at=now
-        )
-        stmt = ins.on_conflict_do_update(
-            index_elements=["event_id", "consumer"],
-            set_={"attempts": MessageAttempt.attempts + 1, "last_at": now},
-        ).returning(MessageAttempt.attempts)
-        return int(session.execute(stmt).scalar_one())
+        return int(session.execute(stmts["attempt"], params).scalar_one())
 
 
 def absorb_duplicate(sessions: sessionmaker[Session], event_id: str, consumer: str) -> None:
     """Count a redelivery that lost the race to apply an event."""
     with sessions.begin() as session:
-        session.execute(
-            update(ProcessedMessage)
-            .where(ProcessedMessage.event_id == event_id, ProcessedMessage.consumer == consumer)
-            .values(duplicates=ProcessedMessage.duplicates + 1)
-        )
+        session.execute(_statements(session)["absorb"], _params(event_id, consumer))
 
 
 def _record_error(sessions: sessionmaker[Session], event_id: str, consumer: str, error: str) -> None:

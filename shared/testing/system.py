@@ -17,7 +17,7 @@ import socket
 import subprocess
 import time
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -186,10 +186,8 @@ class System:
         proc = self.processes.pop(name, None)
         if proc is None:
             return None
-        try:
+        with suppress(ProcessLookupError):
             os.killpg(proc.pid, sig)
-        except ProcessLookupError:
-            pass
         try:
             return proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:

@@ -149,7 +149,8 @@ def test_district_a_cannot_read_district_b_in_any_service(apps: dict[str, Any], 
     other = c.get(f"/api/{svc}/jobs/{job_id}", headers=bearer(token(apps["secret"], "officer", "1008")))
     assert other.status_code == 404
     own = c.get(f"/api/{svc}/jobs/{job_id}", headers=bearer(token(apps["secret"], "officer", "1001")))
-    assert own.status_code == 200 and own.json["job_id"] == job_id
+    assert own.status_code == 200
+    assert own.json["job_id"] == job_id
     central = c.get(f"/api/{svc}/jobs/{job_id}", headers=bearer(token(apps["secret"], "central_admin", None)))
     assert central.status_code == 200
 

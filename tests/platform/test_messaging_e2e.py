@@ -6,6 +6,7 @@ Redis; nothing here is skipped.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 from collections.abc import Callable
@@ -78,15 +79,19 @@ def test_event_reaches_another_services_consumer(running: System) -> None:
 
 
 def test_rolled_back_transaction_publishes_nothing(running: System) -> None:
-    with pytest.raises(RuntimeError), running.sessions("intake", write=True).begin() as session:
-        messaging.publish(
-            session,
-            "ops.probe",
-            {"key": "ghost", "sent_at": utcnow().isoformat()},
-            producer="intake",
-            destinations=("approval",),
-        )
-        raise RuntimeError("the business change failed")
+    def failing_change() -> None:
+        with running.sessions("intake", write=True).begin() as session:
+            messaging.publish(
+                session,
+                "ops.probe",
+                {"key": "ghost", "sent_at": utcnow().isoformat()},
+                producer="intake",
+                destinations=("approval",),
+            )
+            raise RuntimeError("the business change failed")
+
+    with pytest.raises(RuntimeError):
+        failing_change()
     publish_probe(running, "after-ghost")
     wait_for(lambda: receipt(running, "after-ghost"), timeout=30, what="the later probe")
     assert receipt(running, "ghost") is None
@@ -110,7 +115,8 @@ def test_message_delivered_three_times_applies_once(running: System) -> None:
 
     wait_for(absorbed, timeout=30, what="two absorbed duplicates")
     got = receipt(running, "thrice")
-    assert got is not None and got.executions == 1
+    assert got is not None
+    assert got.executions == 1
     with running.sessions("approval")() as s:
         assert s.scalar(select(func.count()).select_from(ProbeReceipt)) == 1
 
@@ -183,7 +189,5 @@ def test_transient_failure_is_retried_and_applied(running: System) -> None:
 
 
 def signal_kill(pid: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
