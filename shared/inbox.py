@@ -53,13 +53,23 @@ def _statements(session: Session) -> dict[str, Any]:
         key = (_PROCESSED.c.event_id == bindparam("e")) & (_PROCESSED.c.consumer == bindparam("c"))
         _STATEMENTS[dialect] = {
             "claim": insert(_PROCESSED)
-            .values(event_id=bindparam("e"), consumer=bindparam("c"), processed_at=bindparam("now", type_=UTCDateTime()), duplicates=0)
+            .values(
+                event_id=bindparam("e"),
+                consumer=bindparam("c"),
+                processed_at=bindparam("now", type_=UTCDateTime()),
+                duplicates=0,
+            )
             .on_conflict_do_nothing()
             .returning(_PROCESSED.c.event_id),
             "absorb": _PROCESSED.update().where(key).values(duplicates=_PROCESSED.c.duplicates + 1),
             "attempt": insert(_ATTEMPTS)
-            .values(event_id=bindparam("e"), consumer=bindparam("c"), attempts=1, first_at=bindparam("now", type_=UTCDateTime()),
-                    last_at=bindparam("now", type_=UTCDateTime()))
+            .values(
+                event_id=bindparam("e"),
+                consumer=bindparam("c"),
+                attempts=1,
+                first_at=bindparam("now", type_=UTCDateTime()),
+                last_at=bindparam("now", type_=UTCDateTime()),
+            )
             .on_conflict_do_update(
                 index_elements=["event_id", "consumer"],
                 set_={"attempts": _ATTEMPTS.c.attempts + 1, "last_at": bindparam("now", type_=UTCDateTime())},

@@ -23,10 +23,10 @@ from sqlalchemy import func, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from shared import messaging  # noqa: E402
-from shared.db import utcnow  # noqa: E402
-from shared.models import ProbeReceipt  # noqa: E402
-from shared.testing.system import System, wait_for  # noqa: E402
+from shared import messaging
+from shared.db import utcnow
+from shared.models import ProbeReceipt
+from shared.testing.system import System, wait_for
 
 
 def received(system: System) -> int:
@@ -37,8 +37,13 @@ def received(system: System) -> int:
 def publish(system: System, keys: list[str]) -> None:
     with system.sessions("intake", write=True).begin() as session:
         for key in keys:
-            messaging.publish(session, "ops.probe", {"key": key, "sent_at": utcnow().isoformat()},
-                              producer="intake", destinations=("approval",))
+            messaging.publish(
+                session,
+                "ops.probe",
+                {"key": key, "sent_at": utcnow().isoformat()},
+                producer="intake",
+                destinations=("approval",),
+            )
 
 
 def throughput(system: System, n: int) -> float:
@@ -62,17 +67,27 @@ def latency(system: System, rate: int, seconds: int) -> dict[str, float]:
         publish(system, [f"{prefix}{i}"])
     wait_for(lambda: received_prefix(system, prefix) >= total, timeout=120, what="latency events")
     with system.sessions("approval")() as s:
-        rows = s.execute(select(ProbeReceipt.sent_at, ProbeReceipt.received_at)
-                         .where(ProbeReceipt.key.like(f"{prefix}%"))).all()
+        rows = s.execute(
+            select(ProbeReceipt.sent_at, ProbeReceipt.received_at).where(ProbeReceipt.key.like(f"{prefix}%"))
+        ).all()
     ms = sorted((r.received_at - r.sent_at).total_seconds() * 1000 for r in rows)
-    return {"p50_ms": round(statistics.median(ms), 1), "p95_ms": round(ms[int(len(ms) * 0.95) - 1], 1),
-            "p99_ms": round(ms[int(len(ms) * 0.99) - 1], 1), "max_ms": round(ms[-1], 1), "n": len(ms)}
+    return {
+        "p50_ms": round(statistics.median(ms), 1),
+        "p95_ms": round(ms[int(len(ms) * 0.95) - 1], 1),
+        "p99_ms": round(ms[int(len(ms) * 0.99) - 1], 1),
+        "max_ms": round(ms[-1], 1),
+        "n": len(ms),
+    }
 
 
 def received_prefix(system: System, prefix: str) -> int:
     with system.sessions("approval")() as s:
-        return int(s.scalar(select(func.count()).select_from(ProbeReceipt)
-                            .where(ProbeReceipt.key.like(f"{prefix}%"))) or 0)
+        return int(
+            s.scalar(
+                select(func.count()).select_from(ProbeReceipt).where(ProbeReceipt.key.like(f"{prefix}%"))
+            )
+            or 0
+        )
 
 
 def run(backend: str, events: int, concurrency: int) -> dict[str, object]:
@@ -86,8 +101,13 @@ def run(backend: str, events: int, concurrency: int) -> dict[str, object]:
             wait_for(lambda: received(system) >= 20, timeout=60, what="warm-up")
             tp = throughput(system, events)
             lat = latency(system, 100 if backend == "postgres" else 25, 10)
-            return {"backend": backend, "worker_concurrency": concurrency, "events": events,
-                    "throughput_events_per_s": round(tp, 1), "latency": lat}
+            return {
+                "backend": backend,
+                "worker_concurrency": concurrency,
+                "events": events,
+                "throughput_events_per_s": round(tp, 1),
+                "latency": lat,
+            }
         finally:
             system.close()
 
@@ -100,7 +120,9 @@ def main() -> None:
     args = parser.parse_args()
     backends = ["postgres", "embedded"] if args.backend == "both" else [args.backend]
     for backend in backends:
-        result = run(backend, args.events if backend == "postgres" else min(args.events, 1000), args.concurrency)
+        result = run(
+            backend, args.events if backend == "postgres" else min(args.events, 1000), args.concurrency
+        )
         print(json.dumps(result, ensure_ascii=False))
 
 
