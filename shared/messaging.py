@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from shared import events
+from shared.contracts import STAGE_EVENTS
 from shared.models import OutboxMessage
 
 QUEUES = ("intake", "approval", "payment", "reporting")
@@ -22,6 +23,9 @@ ROUTES: dict[str, tuple[str, ...]] = {
     # ops.probe goes to the queue named in publish(..., destinations=...) (health checks, tests).
     "ops.probe": (),
 }
+for _event_type, (_version, _schema, _queues) in STAGE_EVENTS.items():
+    events.register(_event_type, _version, _schema)
+    ROUTES[_event_type] = _queues
 
 
 def route(event_type: str, subscribers: tuple[str, ...]) -> None:
