@@ -33,6 +33,7 @@ from shared.config import SERVICES, database_url, env_int, secret_key
 from shared.db import make_engine, make_sessionmaker, utcnow
 from shared.errors import ValidationError
 from shared.inbox import replay
+from shared.logging import configure_logging
 from shared.models import DeadLetter, Job, MessageAttempt, OutboxMessage, WorkerHeartbeat
 
 log = logging.getLogger(__name__)
@@ -582,6 +583,8 @@ def create_service_app(
         raise ValueError(service)
     app = Flask(service)
     _init_config(app, service, config)
+    if not app.testing:
+        configure_logging(service)
     _init_db(app, service)
     platform = platform_blueprint(service, messaging_endpoints=messaging_endpoints)
     _init_api(app, service, title, description, [platform, *blueprints])

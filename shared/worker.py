@@ -14,6 +14,7 @@ from flask import Flask
 from shared.celery import check_timeouts
 from shared.db import utcnow
 from shared.inbox import on_probe, register_consumer
+from shared.logging import configure_logging
 from shared.models import WorkerHeartbeat
 from shared.web import ServiceContext
 
@@ -37,6 +38,11 @@ def init_worker(app: Flask) -> Celery:
             sessions=lambda: context.sessions,
         )
     _install_heartbeat(context)
+
+    @signals.setup_logging.connect(weak=False)
+    def _json_logs(**_: Any) -> None:
+        # Celery's own lines too: JSON, with IDs and account numbers masked (S9, D1).
+        configure_logging(f"{context.name}-worker")
 
     @signals.worker_process_init.connect(weak=False)
     def _fresh_pool(**_: Any) -> None:
