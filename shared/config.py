@@ -113,3 +113,5 @@ class MessagingSettings:
     polling_interval: float = field(default_factory=lambda: env_float("BROKER_POLLING_INTERVAL", 0.05))
     relay_interval: float = field(default_factory=lambda: env_float("RELAY_INTERVAL", 0.05))
     relay_batch: int = field(default_factory=lambda: env_int("RELAY_BATCH", 200))
+    # Events to one queue sent together in one broker message (1 = one event per message).
+    relay_message_events: int = field(default_factory=lambda: env_int("RELAY_MESSAGE_EVENTS", 50))

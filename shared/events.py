@@ -95,13 +95,24 @@ def build(
     }
 
 
+_TOLERANT: dict[Any, Schema] = {}
+
+
+def _tolerant(key: Any, cls: type[Schema]) -> Schema:
+    """One reusable tolerant schema instance per class (building schemas is the costly part)."""
+    schema = _TOLERANT.get(key)
+    if schema is None:
+        schema = _TOLERANT[key] = cls(unknown=EXCLUDE)
+    return schema
+
+
 def parse(message: dict[str, Any]) -> Event:
     """Load an envelope and its payload tolerantly (unknown fields are ignored)."""
-    env = EnvelopeSchema(unknown=EXCLUDE).load(message)
+    env = _tolerant("envelope", EnvelopeSchema).load(message)
     key = (env["event_type"], env["version"])
     if key not in SCHEMAS:
         raise ValidationError(f"unknown event {key[0]} v{key[1]}", field_name="event_type")
-    payload = SCHEMAS[key](unknown=EXCLUDE).load(env["payload"])
+    payload = _tolerant(key, SCHEMAS[key]).load(env["payload"])
     return Event(
         event_id=str(env["event_id"]),
         event_type=env["event_type"],

@@ -22,7 +22,7 @@ from typing import Any
 
 from celery import Celery, Task
 from marshmallow import ValidationError as SchemaError
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -195,8 +195,16 @@ def backoff_seconds(attempt: int, settings: MessagingSettings) -> float:
     return random.uniform(0, min(cap, 2**attempt))
 
 
+class RetryLater(Exception):
+    """The delivery failed and should be tried again after ``countdown`` seconds."""
+
+    def __init__(self, countdown: float, exc: Exception) -> None:
+        super().__init__(str(exc))
+        self.countdown = countdown
+        self.exc = exc
+
+
 def handle(
-    task: Task,
     sessions: sessionmaker[Session],
     *,
     consumer: str,
@@ -257,7 +265,7 @@ def handle(
             )
             return "parked"
         log.warning("%s failed attempt %d of %s: %s", consumer, attempts, event.event_id, error)
-        raise task.retry(countdown=backoff_seconds(attempts, settings), exc=exc) from None
+        raise RetryLater(backoff_seconds(attempts, settings), exc) from None
     if duplicate:  # a concurrent delivery applied it first
         absorb_duplicate(sessions, event.event_id, consumer)
         return "duplicate"
@@ -272,17 +280,157 @@ def register_consumer(
     handler: Handler,
     sessions: Callable[[], sessionmaker[Session]],
 ) -> Task:
-    """Register ``handler`` as the idempotent consumer of ``event_type`` on ``queue``."""
+    """Register ``handler`` as the idempotent consumer of ``event_type`` on ``queue``.
+
+    The handler is reachable two ways: its own task ``<queue>.on_<event>`` (one event per
+    message: retries, replays, single sends) and the queue's batch task ``<queue>.on_events``
+    (several events per message, sent by the relay when rows pile up).
+    """
     name = task_name(queue, event_type)
     settings = MessagingSettings()
+    registry: dict[str, Handler] = celery_app.__dict__.setdefault("ecase_handlers", {})
+    registry[event_type] = handler
+    _ensure_batch_task(celery_app, queue, sessions)
 
     @celery_app.task(name=name, bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None)
     def consume(self: Task, event: dict[str, Any]) -> str:
-        return handle(
-            self, sessions(), consumer=name, queue=queue, message=event, handler=handler, settings=settings
-        )
+        try:
+            return handle(
+                sessions(), consumer=name, queue=queue, message=event, handler=handler, settings=settings
+            )
+        except RetryLater as later:
+            raise self.retry(countdown=later.countdown, exc=later.exc) from None
 
     return consume
+
+
+def _ensure_batch_task(celery_app: Celery, queue: str, sessions: Callable[[], sessionmaker[Session]]) -> None:
+    name = batch_task_name(queue)
+    if name in celery_app.tasks:
+        return
+    settings = MessagingSettings()
+
+    @celery_app.task(name=name, bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None)
+    def consume_batch(self: Task, events_: list[dict[str, Any]]) -> dict[str, int]:
+        registry: dict[str, Handler] = celery_app.__dict__.get("ecase_handlers", {})
+        return handle_batch(
+            self.app, sessions(), queue=queue, messages=events_, handlers=registry, settings=settings
+        )
+
+
+def batch_task_name(queue: str) -> str:
+    """The task that receives several events in one message."""
+    return f"{queue}.on_events"
+
+
+def handle_batch(
+    celery_app: Celery,
+    sessions: sessionmaker[Session],
+    *,
+    queue: str,
+    messages: list[dict[str, Any]],
+    handlers: dict[str, Handler],
+    settings: MessagingSettings,
+) -> dict[str, int]:
+    """Apply several events: all in two transactions when all is well, one by one otherwise.
+
+    Fast path (first delivery of every event, no handler error): one transaction raises every
+    attempt counter, one applies every event with its inbox row.  Anything else — a redelivered
+    batch (some event was tried before: perhaps it crashed the process), an error, an unknown
+    event — falls back to the one-by-one path of ``handle``, where each event has its own
+    attempts, retries (re-sent as a single-event message) and dead letter.  So a poison event
+    in a batch ends in dead letters alone; its neighbours are applied.
+    """
+    outcome: dict[str, int] = {}
+    parsed: list[tuple[dict[str, Any], events.Event | None]] = []
+    for message in messages:
+        try:
+            parsed.append((message, events.parse(message)))
+        except (SchemaError, KeyError, TypeError, ValueError):
+            parsed.append((message, None))
+    fresh = [ev for _, ev in parsed if ev is not None and ev.event_type in handlers]
+    if len(fresh) == len(parsed) and _first_delivery(sessions, queue, fresh):
+        try:
+            _apply_all(sessions, queue, fresh, handlers)
+            outcome["applied"] = len(fresh)
+            return outcome
+        except Exception as exc:  # one of them failed: retry them one by one below
+            log.warning("batch of %d on %s failed (%s); applying one by one", len(fresh), queue, exc)
+    for message, event in parsed:
+        event_type = event.event_type if event else str(message.get("event_type", "?"))
+        name = task_name(queue, event_type)
+        handler = handlers.get(event_type)
+        if handler is None:
+            park(
+                sessions,
+                message=message,
+                event_id=str(message.get("event_id", "unknown"))[:36],
+                consumer=name,
+                queue=queue,
+                attempts=1,
+                error=f"no consumer for {event_type} on {queue}",
+            )
+            result = "parked"
+        else:
+            try:
+                result = handle(
+                    sessions, consumer=name, queue=queue, message=message, handler=handler, settings=settings
+                )
+            except RetryLater as later:
+                celery_app.send_task(name, kwargs={"event": message}, queue=queue, countdown=later.countdown)
+                result = "retry"
+        outcome[result] = outcome.get(result, 0) + 1
+    return outcome
+
+
+def _first_delivery(sessions: sessionmaker[Session], queue: str, batch: list[events.Event]) -> bool:
+    """Raise every attempt counter to 1 in one committed transaction, if none was tried before."""
+    ids = [ev.event_id for ev in batch]
+    with sessions.begin() as session:
+        seen = session.scalar(
+            select(func.count()).select_from(_ATTEMPTS).where(_ATTEMPTS.c.event_id.in_(ids))
+        ) or session.scalar(
+            select(func.count()).select_from(_PROCESSED).where(_PROCESSED.c.event_id.in_(ids))
+        )
+        if seen:
+            return False
+        now = utcnow()
+        session.execute(
+            _ATTEMPTS.insert(),
+            [
+                {
+                    "event_id": ev.event_id,
+                    "consumer": task_name(queue, ev.event_type),
+                    "attempts": 1,
+                    "first_at": now,
+                    "last_at": now,
+                }
+                for ev in batch
+            ],
+        )
+    return True
+
+
+def _apply_all(
+    sessions: sessionmaker[Session], queue: str, batch: list[events.Event], handlers: dict[str, Handler]
+) -> None:
+    now = utcnow()
+    with sessions.begin() as session:
+        session.execute(
+            _PROCESSED.insert(),
+            [
+                {
+                    "event_id": ev.event_id,
+                    "consumer": task_name(queue, ev.event_type),
+                    "processed_at": now,
+                    "duplicates": 0,
+                }
+                for ev in batch
+            ],
+        )
+        CURRENT_ATTEMPT.set(1)
+        for ev in batch:
+            handlers[ev.event_type](session, ev)
 
 
 # --- ops.probe: the platform's own keyed event -----------------------------------------------

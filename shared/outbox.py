@@ -21,9 +21,26 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from shared.config import MessagingSettings, data_dir
 from shared.db import is_sqlite, utcnow
+from shared.inbox import batch_task_name
+from shared.messaging import task_name
 from shared.models import OutboxMessage
 
 log = logging.getLogger(__name__)
+
+
+def _messages(rows: list[OutboxMessage], per_message: int) -> list[tuple[str, list[OutboxMessage]]]:
+    """Group rows into broker messages: several events to one queue travel together."""
+    groups: dict[str, list[OutboxMessage]] = {}
+    singles: list[tuple[str, list[OutboxMessage]]] = []
+    for row in rows:
+        if row.task_name != task_name(row.destination, row.event_type) or per_message <= 1:
+            singles.append((row.destination, [row]))  # a replay aimed at one consumer task
+        else:
+            groups.setdefault(row.destination, []).append(row)
+    out = list(singles)
+    for destination, group in groups.items():
+        out.extend((destination, group[i : i + per_message]) for i in range(0, len(group), per_message))
+    return out
 
 
 class RelayAlreadyRunning(RuntimeError):
@@ -90,18 +107,25 @@ class Relay:
                 return 0
             try:
                 with self.celery.producer_or_acquire() as producer:
-                    for row in rows:
-                        row.send_attempts += 1
+                    for destination, group in _messages(rows, self.settings.relay_message_events):
+                        for row in group:
+                            row.send_attempts += 1
+                        if len(group) == 1:
+                            name, kwargs = group[0].task_name, {"event": group[0].body}
+                        else:
+                            name, kwargs = batch_task_name(destination), {"events_": [r.body for r in group]}
                         self.celery.send_task(
-                            row.task_name,
-                            kwargs={"event": row.body},
-                            queue=row.destination,
+                            name,
+                            kwargs=kwargs,
+                            queue=destination,
                             producer=producer,
                             retry=True,
                             retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 0.2},
                         )
-                        row.published_at = utcnow()
-                        sent += 1
+                        stamp = utcnow()
+                        for row in group:
+                            row.published_at = stamp
+                        sent += len(group)
             except Exception as exc:  # broker down: keep what was stamped, retry the rest later
                 log.warning("outbox relay for %s could not send: %s", self.service, exc)
                 for row in rows:
