@@ -267,6 +267,8 @@ def require_roles(*roles: str) -> Callable[[F], F]:
 
 
 def _authenticate() -> None:
+    if not request.path.startswith("/api/"):
+        return  # web pages have their own (cookie) sessions
     view = current_app.view_functions.get(request.endpoint or "")
     if request.endpoint is None or view is None:
         return  # 404/405 are answered by the error handlers

@@ -8,6 +8,7 @@ from typing import Any
 from flask import Flask
 
 from services.gateway.api import blp, register_forwarding
+from services.gateway.web import init_web
 from shared.web import create_service_app
 
 
@@ -22,4 +23,5 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         description="Login, forwarding of /api/<service>/..., jobs and operations.",
     )
     register_forwarding(app)
+    init_web(app)
     return app

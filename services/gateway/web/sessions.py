@@ -1,0 +1,95 @@
+"""Server-side web sessions: the browser holds only a random id; logout and disabling a user
+end the session at once (reliability.md S2).  Idle timeout 30 min, absolute limit 12 h."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from services.gateway.models import User, WebSession
+from shared import auth
+from shared.config import env_int
+from shared.db import utcnow
+
+
+def idle_limit() -> dt.timedelta:
+    """Inactivity after which a session ends (``ECASE_SESSION_IDLE_MINUTES``, default 30)."""
+    return dt.timedelta(minutes=env_int("SESSION_IDLE_MINUTES", 30))
+
+
+def absolute_limit() -> dt.timedelta:
+    """Age after which a session ends whatever happens (``ECASE_SESSION_MAX_HOURS``, default 12)."""
+    return dt.timedelta(hours=env_int("SESSION_MAX_HOURS", 12))
+
+
+def _hash(sid: str) -> str:
+    return hashlib.sha256(sid.encode()).hexdigest()
+
+
+def start(db: Session, user: User, *, secret: str) -> str:
+    """Create a session for ``user``; return the random id to keep in the cookie."""
+    sid = secrets.token_urlsafe(32)  # 256 bits (ASVS 7.2.3 asks for at least 128)
+    limit = absolute_limit()
+    token, _ = auth.issue_token(
+        username=user.username,
+        role=user.role,
+        district_code=user.district_code,
+        secret=secret,
+        ttl_seconds=int(limit.total_seconds()),
+    )
+    now = utcnow()
+    db.add(
+        WebSession(
+            id_hash=_hash(sid),
+            user_id=user.id,
+            access_token=token,
+            created_at=now,
+            last_seen_at=now,
+            expires_at=now + limit,
+            revoked=False,
+        )
+    )
+    return sid
+
+
+def load(db: Session, sid: str | None) -> tuple[WebSession, User] | None:
+    """The live session and its user, or None (unknown, revoked, idle, expired, user disabled)."""
+    if not sid:
+        return None
+    row = db.get(WebSession, _hash(sid))
+    if row is None or row.revoked:
+        return None
+    now = utcnow()
+    if now >= row.expires_at or now - row.last_seen_at > idle_limit():
+        return None
+    user = db.get(User, row.user_id)
+    if user is None or not user.active:
+        return None
+    return row, user
+
+
+def touch(db: Session, sid: str) -> None:
+    """Record activity (at most once a minute, to keep writes rare)."""
+    now = utcnow()
+    db.execute(
+        update(WebSession)
+        .where(WebSession.id_hash == _hash(sid), WebSession.last_seen_at < now - dt.timedelta(minutes=1))
+        .values(last_seen_at=now)
+    )
+
+
+def end(db: Session, sid: str) -> None:
+    """Log out: the session cannot be used again, even with a copied cookie."""
+    db.execute(update(WebSession).where(WebSession.id_hash == _hash(sid)).values(revoked=True))
+
+
+def end_all_for(db: Session, user_id: int, *, keep: str | None = None) -> None:
+    """End every session of a user (password changed, user disabled), except ``keep``."""
+    stmt = update(WebSession).where(WebSession.user_id == user_id, WebSession.revoked.is_(False))
+    if keep:
+        stmt = stmt.where(WebSession.id_hash != _hash(keep))
+    db.execute(stmt.values(revoked=True))

@@ -1,0 +1,304 @@
+"""Login, logout, profile and password pages, the role menu, and cookie sessions for /api calls.
+
+Pages call the same JSON APIs a program would: the browser's fetch() requests carry the session
+cookie and a CSRF header; the gateway turns the session into the user's bearer token before
+forwarding, so every service still checks role and district itself.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from flask_talisman import Talisman
+from flask_wtf.csrf import CSRFError, CSRFProtect, validate_csrf
+from sqlalchemy import select
+from wtforms import ValidationError as CSRFValidationError
+
+from services.gateway.api import limiter, login_limit
+from services.gateway.domain import check_password_rules, hash_password, verify_password
+from services.gateway.models import User
+from services.gateway.web import sessions
+from shared import audit
+from shared.config import env_bool
+from shared.districts import get_district
+from shared.errors import ValidationError
+from shared.thai import format_baht, format_be_date
+from shared.web import ctx
+
+bp = Blueprint(
+    "web", __name__, template_folder="templates", static_folder="static", static_url_path="/static"
+)
+csrf = CSRFProtect()
+
+ROLE_NAMES = {
+    "officer": "เจ้าหน้าที่ฝ่ายพัฒนาชุมชนและสวัสดิการสังคม",
+    "head": "หัวหน้าฝ่ายพัฒนาชุมชนและสวัสดิการสังคม",
+    "finance": "ผู้ทำหน้าที่โอนเงิน",
+    "central_admin": "สำนักพัฒนาสังคม (ผู้ดูแลระบบ)",
+    "operator": "ผู้ดูแลระบบปฏิบัติการ",
+}
+#: (endpoint, Thai label, roles that see it) — the menu shows only what the role may do.
+MENU = (
+    ("web.home", "หน้าหลัก", None),
+    ("web.profile", "ข้อมูลผู้ใช้", None),
+    ("web.password", "เปลี่ยนรหัสผ่าน", None),
+)
+
+
+def init_web(app: Flask) -> None:
+    """Attach the pages, CSRF protection, security headers and cookie sessions to the gateway."""
+    secure = env_bool("COOKIE_SECURE", False)
+    app.config.update(
+        SESSION_COOKIE_NAME="__Host-ecase" if secure else "ecase",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=secure,
+        WTF_CSRF_CHECK_DEFAULT=False,  # checked below: forms always, /api only for cookie sessions
+        WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the (server-side) session
+    )
+    csrf.init_app(app)
+    Talisman(
+        app,
+        force_https=secure,
+        strict_transport_security=secure,
+        strict_transport_security_max_age=31536000,
+        session_cookie_secure=secure,
+        content_security_policy={
+            "default-src": "'self'",
+            "object-src": "'none'",
+            "base-uri": "'none'",
+            "frame-ancestors": "'none'",
+            "form-action": "'self'",
+        },
+        referrer_policy="strict-origin-when-cross-origin",
+    )
+    app.register_blueprint(bp)
+    app.jinja_env.filters["be_date"] = format_be_date
+    app.jinja_env.filters["baht"] = format_baht
+    app.before_request_funcs.setdefault(None, []).insert(0, _session_for_api)
+    app.register_error_handler(CSRFError, _csrf_failed)
+
+
+def _web_user() -> tuple[Any, User] | None:
+    if "web_user" not in g:
+        db = ctx().read_sessions()
+        try:
+            g.web_user = sessions.load(db, session.get("sid"))
+            if g.web_user is not None:
+                db.expunge_all()
+        finally:
+            db.close()
+    return g.web_user  # type: ignore[no-any-return]
+
+
+def _session_for_api() -> None:
+    """Let a logged-in browser call /api with its cookie (plus a CSRF header for changes)."""
+    if not request.path.startswith("/api/") or "Authorization" in request.headers:
+        return
+    if request.path == "/api/auth/token":
+        return
+    found = _web_user()
+    if found is None:
+        return  # the service answers 401 itself
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        try:
+            validate_csrf(request.headers.get("X-CSRFToken"))
+        except CSRFValidationError:
+            abort(400, description="csrf")
+    request.environ["HTTP_AUTHORIZATION"] = f"Bearer {found[0].access_token}"
+    _touch()
+
+
+def _touch() -> None:
+    sid = session.get("sid")
+    if not sid:
+        return
+    with ctx().sessions.begin() as db:
+        sessions.touch(db, sid)
+
+
+def _csrf_failed(_exc: CSRFError) -> ResponseReturnValue:
+    flash("แบบฟอร์มหมดอายุหรือไม่ถูกต้อง กรุณาลองใหม่อีกครั้ง", "error")
+    return redirect(url_for("web.login")), 303
+
+
+def login_required(view: Any) -> Any:
+    """Send people who are not logged in to the login page."""
+
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        found = _web_user()
+        if found is None:
+            session.pop("sid", None)
+            return redirect(url_for("web.login", next=request.path))
+        g.user = found[1]
+        _touch()
+        return view(*args, **kwargs)
+
+    wrapper.__name__ = view.__name__
+    wrapper.__doc__ = view.__doc__
+    return wrapper
+
+
+@bp.app_context_processor
+def _template_globals() -> dict[str, Any]:
+    user = g.get("user")
+    menu = [
+        (ep, label) for ep, label, roles in MENU if user is not None and (roles is None or user.role in roles)
+    ]
+    district = get_district(user.district_code) if user is not None and user.district_code else None
+    return {"user": user, "menu": menu, "role_names": ROLE_NAMES, "district": district}
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(
+    login_limit,
+    key_func=lambda: f"{request.remote_addr}|{request.form.get('username', '')[:80].lower()}",
+    methods=["POST"],
+    deduct_when=lambda response: response.status_code == 401,
+)
+def login() -> ResponseReturnValue:
+    """เข้าสู่ระบบ."""
+    if request.method == "GET":
+        return render_template("login.html")
+    csrf.protect()
+    username = request.form.get("username", "")[:80]
+    password = request.form.get("password", "")[:256]
+    with ctx().sessions.begin() as db:
+        user = db.scalars(select(User).where(User.username == username)).first()
+        ok = (
+            verify_password(user.password_hash if user else None, password)
+            and user is not None
+            and user.active
+        )
+        if ok and user is not None:
+            sid = sessions.start(db, user, secret=ctx().secret)
+            audit.record(
+                db,
+                action="auth.web_login",
+                object_type="user",
+                object_id=user.username,
+                actor=user.username,
+                role=user.role,
+                district_code=user.district_code,
+                ip=request.remote_addr,
+            )
+        else:
+            audit.record(
+                db,
+                action="auth.login_failed",
+                object_type="user",
+                object_id=username or "-",
+                actor=username or "-",
+                ip=request.remote_addr,
+            )
+    if not ok:
+        return render_template("login.html", error="ชื่อผู้ใช้หรือรหัสผ่านไม่ถูกต้อง", username=username), 401
+    session.clear()  # a new session id at login (ASVS 7.2.4)
+    session["sid"] = sid
+    target = request.args.get("next", "")
+    return redirect(
+        target if target.startswith("/") and not target.startswith("//") else url_for("web.home"), 303
+    )
+
+
+@bp.route("/logout", methods=["POST"])
+def logout() -> ResponseReturnValue:
+    """ออกจากระบบ."""
+    csrf.protect()
+    sid = session.get("sid")
+    if sid:
+        with ctx().sessions.begin() as db:
+            sessions.end(db, sid)
+    session.clear()
+    return redirect(url_for("web.login"), 303)
+
+
+@bp.route("/")
+@login_required
+def home() -> ResponseReturnValue:
+    """หน้าหลัก: work waiting for this user."""
+    return render_template("home.html")
+
+
+@bp.route("/profile", methods=["GET", "POST"])
+@login_required
+def profile() -> ResponseReturnValue:
+    """ข้อมูลผู้ใช้: the user edits their display name."""
+    if request.method == "POST":
+        csrf.protect()
+        name = request.form.get("full_name", "").strip()
+        if not 1 <= len(name) <= 200:
+            return render_template(
+                "profile.html", errors={"full_name": "กรุณากรอกชื่อ-นามสกุล (ไม่เกิน 200 ตัวอักษร)"}
+            ), 400
+        with ctx().sessions.begin() as db:
+            user = db.get(User, g.user.id)
+            before = user.full_name
+            user.full_name = name
+            audit.record(
+                db,
+                action="user.profile",
+                object_type="user",
+                object_id=user.username,
+                actor=user.username,
+                role=user.role,
+                district_code=user.district_code,
+                ip=request.remote_addr,
+                fields=("full_name",),
+                before={"full_name": before},
+                after={"full_name": name},
+            )
+        flash("บันทึกข้อมูลผู้ใช้แล้ว", "ok")
+        return redirect(url_for("web.profile"), 303)
+    return render_template("profile.html", errors={})
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@login_required
+def password() -> ResponseReturnValue:
+    """เปลี่ยนรหัสผ่าน: other sessions of the user end (ASVS 7.4.3)."""
+    if request.method == "GET":
+        return render_template("password.html", errors={})
+    csrf.protect()
+    current, new, again = (request.form.get(k, "") for k in ("current", "new", "again"))
+    errors: dict[str, str] = {}
+    if not verify_password(g.user.password_hash, current):
+        errors["current"] = "รหัสผ่านปัจจุบันไม่ถูกต้อง"
+    try:
+        check_password_rules(new)
+    except ValidationError as exc:
+        errors["new"] = exc.message
+    if new != again:
+        errors["again"] = "รหัสผ่านใหม่ทั้งสองช่องไม่ตรงกัน"
+    if errors:
+        return render_template("password.html", errors=errors), 400
+    with ctx().sessions.begin() as db:
+        user = db.get(User, g.user.id)
+        user.password_hash = hash_password(new)
+        sessions.end_all_for(db, user.id, keep=session.get("sid"))
+        audit.record(
+            db,
+            action="user.password_changed",
+            object_type="user",
+            object_id=user.username,
+            actor=user.username,
+            role=user.role,
+            district_code=user.district_code,
+            ip=request.remote_addr,
+            fields=("password",),
+        )
+    flash("เปลี่ยนรหัสผ่านแล้ว", "ok")
+    return redirect(url_for("web.home"), 303)
