@@ -227,6 +227,15 @@ class BatchSettledV1(Schema):
     closed_count = fields.Integer(required=True)
 
 
+class PaymentResultImportRequestedV1(Schema):
+    """payment.result_import_requested: payment's own request to its worker to import an uploaded
+    bank result report (internal to payment; sent through the outbox so an upload is never lost)."""
+
+    import_id = fields.Integer(required=True)
+    batch_id = fields.Integer(required=True)
+    district_code = fields.String(required=True)
+
+
 #: event type -> (version, schema, subscriber queues)
 STAGE_EVENTS: dict[str, tuple[int, type[Schema], tuple[str, ...]]] = {
     "case.registered": (1, CaseRegisteredV1, ("approval", "reporting")),
@@ -245,4 +254,5 @@ STAGE_EVENTS: dict[str, tuple[int, type[Schema], tuple[str, ...]]] = {
     "payout.failed": (1, PayoutFailedV1, ("intake", "reporting")),
     "payout.bank_details_corrected": (1, PayoutBankDetailsCorrectedV1, ("intake", "reporting")),
     "batch.settled": (1, BatchSettledV1, ("intake", "reporting", "approval")),
+    "payment.result_import_requested": (1, PaymentResultImportRequestedV1, ("payment",)),
 }

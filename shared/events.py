@@ -82,9 +82,8 @@ def build(
 ) -> dict[str, Any]:
     """Validate a payload strictly and wrap it in an envelope ready to serialise as JSON."""
     version = version or CURRENT_VERSION[event_type]
-    schema_cls = SCHEMAS[(event_type, version)]
-    loaded = schema_cls(unknown=RAISE).load(payload)
-    body = schema_cls().dump(loaded)
+    schema = _strict((event_type, version), SCHEMAS[(event_type, version)])
+    body = schema.dump(schema.load(payload))
     return {
         "event_id": str(uuid.uuid4()),
         "event_type": event_type,
@@ -96,6 +95,15 @@ def build(
 
 
 _TOLERANT: dict[Any, Schema] = {}
+_STRICT: dict[Any, Schema] = {}
+
+
+def _strict(key: Any, cls: type[Schema]) -> Schema:
+    """One reusable strict schema instance per class (``unknown`` only affects loading)."""
+    schema = _STRICT.get(key)
+    if schema is None:
+        schema = _STRICT[key] = cls(unknown=RAISE)
+    return schema
 
 
 def _tolerant(key: Any, cls: type[Schema]) -> Schema:

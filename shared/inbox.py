@@ -292,7 +292,11 @@ def register_consumer(
     registry[event_type] = handler
     _ensure_batch_task(celery_app, queue, sessions)
 
-    @celery_app.task(name=name, bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None)
+    # shared=False: the task belongs to this app only (Celery attaches shared tasks to every app
+    # created later in the process, bound to this app's sessions).
+    @celery_app.task(
+        name=name, bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None, shared=False
+    )
     def consume(self: Task, event: dict[str, Any]) -> str:
         try:
             return handle(
@@ -310,7 +314,11 @@ def _ensure_batch_task(celery_app: Celery, queue: str, sessions: Callable[[], se
         return
     settings = MessagingSettings()
 
-    @celery_app.task(name=name, bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None)
+    # shared=False: the task belongs to this app only (Celery attaches shared tasks to every app
+    # created later in the process, bound to this app's sessions).
+    @celery_app.task(
+        name=name, bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None, shared=False
+    )
     def consume_batch(self: Task, events_: list[dict[str, Any]]) -> dict[str, int]:
         registry: dict[str, Handler] = celery_app.__dict__.get("ecase_handlers", {})
         return handle_batch(
