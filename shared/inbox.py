@@ -304,6 +304,8 @@ def register_consumer(
             )
         except RetryLater as later:
             raise self.retry(countdown=later.countdown, exc=later.exc) from None
+        except Exception as exc:  # the inbox itself failed (database down, locked): never ack and lose it
+            raise _retry_infrastructure(self, exc, settings) from None
 
     return consume
 
@@ -321,9 +323,19 @@ def _ensure_batch_task(celery_app: Celery, queue: str, sessions: Callable[[], se
     )
     def consume_batch(self: Task, events_: list[dict[str, Any]]) -> dict[str, int]:
         registry: dict[str, Handler] = celery_app.__dict__.get("ecase_handlers", {})
-        return handle_batch(
-            self.app, sessions(), queue=queue, messages=events_, handlers=registry, settings=settings
-        )
+        try:
+            return handle_batch(
+                self.app, sessions(), queue=queue, messages=events_, handlers=registry, settings=settings
+            )
+        except Exception as exc:  # see consume(): the whole message is sent again, effects stay single
+            raise _retry_infrastructure(self, exc, settings) from None
+
+
+def _retry_infrastructure(task: Task, exc: Exception, settings: MessagingSettings) -> Exception:
+    """Re-send a message whose inbox bookkeeping failed (R9, R11) instead of acknowledging it away."""
+    log.warning("%s could not use its database (%s); retrying", task.name, type(exc).__name__)
+    retries = int(getattr(task.request, "retries", 0) or 0)
+    return task.retry(countdown=backoff_seconds(retries + 1, settings), exc=exc, max_retries=None)
 
 
 def batch_task_name(queue: str) -> str:
