@@ -18,7 +18,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from services.payment.xlsx import Style, write_table
+from services.payment.xlsx import Style, amount_cell, text_cell, write_table
 from shared.banks import KTB_CODE, clean_account_no, ktb_receiving_fields
 from shared.errors import ValidationError
 from shared.money import MAX_AMOUNT
@@ -316,7 +316,7 @@ class FileSettings:
         return self.service_type_direct if group == "ktb" else self.service_type_standard
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: a frozen dataclass is slow to build 100,000 times
 class TransferLine:
     """One payee to pay, as the payment service holds it (``key`` and ``label`` name it in problems)."""
 
@@ -332,7 +332,7 @@ class TransferLine:
     mobile: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class PreparedLine:
     """A line that passed §9, with its fields as they are written."""
 
@@ -593,24 +593,19 @@ def write_xlsx(
     problems = _check_file(prepared, settings)
     if problems:
         raise FileRejected(problems)
-    text, heading, amount = Style.TEXT, Style.HEADING, Style.AMOUNT
+    text, heading = Style.TEXT, Style.HEADING
 
-    def rows() -> Iterator[list[tuple[object, Style]]]:
+    def rows() -> Iterator[list[tuple[object, Style]] | str]:
         if settings.xlsx_number_row:
             yield [(str(i), text) for i in range(1, len(XLSX_HEADINGS) + 1)]
         yield [(h, heading) for h in XLSX_HEADINGS]
-        for p in prepared:
-            yield [
-                (p.bank_code, text),
-                (p.account_no, text),
-                (p.receiver_name, text),
-                (p.amount, amount),
-                (None, text),
-                (None, text),
-                (p.ref2, text),
-                (p.email, text),
-                (p.mobile, text),
-            ]
+        empty = '<c s="1"/>'
+        for p in prepared:  # one pre-rendered row per payee (100,000 rows in ~1 s)
+            yield (
+                f"{text_cell(p.bank_code)}{text_cell(p.account_no)}{text_cell(p.receiver_name)}"
+                f"{amount_cell(p.amount)}{empty}{empty}"
+                f"{text_cell(p.ref2)}{text_cell(p.email)}{text_cell(p.mobile)}"
+            )
 
     stamp = created_at or dt.datetime.combine(effective_date, dt.time(), tzinfo=dt.UTC)
     return write_table(

@@ -191,7 +191,8 @@ class FileLine(Base):
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
-    file_id: Mapped[int] = mapped_column(ForeignKey("payment_files.id"), index=True)
+    # (file_id, running_no) is UNIQUE, so that index serves lookups by file too.
+    file_id: Mapped[int] = mapped_column(ForeignKey("payment_files.id"))
     line_id: Mapped[int] = mapped_column(ForeignKey("payout_lines.id"), index=True)
     running_no: Mapped[int] = mapped_column(Integer)
     ref2: Mapped[str] = mapped_column(String(18), unique=True)
@@ -276,7 +277,7 @@ class ResultLine(Base):
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
     import_id: Mapped[int] = mapped_column(ForeignKey("result_imports.id"), index=True)
     line_no: Mapped[int] = mapped_column(Integer)
-    file_line_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True, index=True)
+    file_line_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     ref2: Mapped[str | None] = mapped_column(String(64), nullable=True)
     running_no: Mapped[int | None] = mapped_column(Integer, nullable=True)
     bank_code: Mapped[str | None] = mapped_column(String(3), nullable=True)

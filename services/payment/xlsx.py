@@ -18,7 +18,7 @@ from enum import IntEnum
 
 from shared.thai import is_formula_like
 
-__all__ = ["Style", "column_letter", "write_table"]
+__all__ = ["Style", "amount_cell", "text_cell", "write_table"]
 
 
 class Style(IntEnum):
@@ -91,69 +91,72 @@ _ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"}
 _FIXED_TIME = (1980, 1, 1, 0, 0, 0)  # zip timestamps fixed: the bytes depend on the content only
 
 
-def column_letter(index: int) -> str:
-    """Spreadsheet column letters of a 0-based index (0 → A, 26 → AA)."""
-    letters = ""
-    index += 1
-    while index:
-        index, rem = divmod(index - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
-
-
 Cell = tuple[object, Style]
 
 
 _FORMULA_FIRST = frozenset("=+-@\t\r\0")
 
 
-def _cell(ref: str, value: object, style: Style) -> str:
+def _cell(value: object, style: Style) -> str:
+    # No "r" reference on cells: it is optional in SpreadsheetML and every cell of a row is
+    # written in order (an empty one as <c/>), which keeps 100,000 rows fast to write.
     if type(value) is str and value:
         first = value[0]
         if (first in _FORMULA_FIRST or first.isspace()) and is_formula_like(value):
             style = Style.TEXT_QUOTED
         if "&" in value or "<" in value or ">" in value or '"' in value:
             value = value.translate(_ESCAPES)
-        return f'<c r="{ref}" s="{style:d}" t="inlineStr"><is><t xml:space="preserve">{value}</t></is></c>'
+        return f'<c s="{style:d}" t="inlineStr"><is><t xml:space="preserve">{value}</t></is></c>'
     if value is None or value == "":
-        return f'<c r="{ref}" s="{style:d}"/>'
+        return f'<c s="{style:d}"/>'
     if isinstance(value, Decimal):
         if not value.is_finite():
             raise ValueError("not a finite number")
-        return f'<c r="{ref}" s="{style:d}"><v>{value:f}</v></c>'
+        return f'<c s="{style:d}"><v>{value:f}</v></c>'
     if isinstance(value, int) and not isinstance(value, bool):
-        return f'<c r="{ref}" s="{style:d}"><v>{value}</v></c>'
+        return f'<c s="{style:d}"><v>{value}</v></c>'
     raise TypeError(f"unsupported cell value {type(value).__name__}")
 
 
-def _sheet(rows: Iterable[Sequence[Cell]], widths: Sequence[int]) -> str:
+def text_cell(value: str) -> str:
+    """A text cell (format "@"; quote prefix when it looks like a formula); empty → an empty cell."""
+    return _cell(value, Style.TEXT)
+
+
+def amount_cell(value: Decimal) -> str:
+    """A numeric cell shown with two decimals (the exact Decimal is written)."""
+    return _cell(value, Style.AMOUNT)
+
+
+def _sheet(rows: Iterable[Sequence[Cell] | str], widths: Sequence[int]) -> str:
     cols = "".join(
         f'<col min="{i}" max="{i}" width="{w}" customWidth="1"/>' for i, w in enumerate(widths, start=1)
     )
     parts = [
         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
         '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-        f"<cols>{cols}</cols><sheetData>"
-        if widths
-        else '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-        '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+        + (f"<cols>{cols}</cols>" if cols else "")
+        + "<sheetData>"
     ]
-    letters = [column_letter(i) for i in range(64)]
+    cell = _cell
     for r, row in enumerate(rows, start=1):
-        cells = "".join(_cell(f"{letters[c]}{r}", value, style) for c, (value, style) in enumerate(row))
-        parts.append(f'<row r="{r}">{cells}</row>')
+        if isinstance(row, str):  # cells rendered by the caller with text_cell / amount_cell
+            parts.append(f'<row r="{r}">{row}</row>')
+        else:
+            parts.append(f'<row r="{r}">{"".join([cell(value, style) for value, style in row])}</row>')
     parts.append("</sheetData></worksheet>")
     return "".join(parts)
 
 
 def write_table(
-    rows: Iterable[Sequence[Cell]],
+    rows: Iterable[Sequence[Cell] | str],
     *,
     sheet_name: str,
     widths: Sequence[int] = (),
     created: str = "2000-01-01T00:00:00Z",
 ) -> bytes:
-    """An .xlsx with one sheet holding ``rows`` of ``(value, Style)`` cells (str, int, Decimal or None)."""
+    """An .xlsx with one sheet holding ``rows`` of ``(value, Style)`` cells (str, int, Decimal or None),
+    or of cells already rendered with :func:`text_cell` / :func:`amount_cell` (a ``str`` per row)."""
     name = sheet_name.translate(_ESCAPES)[:31]
     workbook = (
         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, update
@@ -17,6 +18,7 @@ from services.payment.services.common import (
     Actor,
     Conflict,
     RuleBroken,
+    bulk_insert,
     ensure_open,
     get_batch,
     get_file,
@@ -24,7 +26,7 @@ from services.payment.services.common import (
 )
 from shared.banks import KTB_CODE
 from shared.db import utcnow
-from shared.money import from_satang, money_str
+from shared.money import money_str
 
 if TYPE_CHECKING:
     from sqlalchemy import Row
@@ -169,7 +171,7 @@ def _make_file(
             branch_code=line.branch_code,
             account_no=line.account_no,
             receiver_name=line.account_name,
-            amount=from_satang(line.amount_satang),
+            amount=Decimal(line.amount_satang).scaleb(-2),  # exact: satang are integers
             ref2=ref2_for(pf.id, running_no),
             email=line.email,
             mobile=line.phone,
@@ -207,8 +209,7 @@ def _make_file(
         }
         for p in built.prepared
     ]
-    for start in range(0, len(rows), 20_000):
-        session.execute(FileLine.__table__.insert(), rows[start : start + 20_000])
+    bulk_insert(session, FileLine.__table__, rows)
     # One set-based UPDATE … FROM (a join, not a correlated subquery: the new rows have no
     # planner statistics yet) links every line to its new transfer and marks it sent.
     lines_t, transfers_t = PayoutLine.__table__, FileLine.__table__

@@ -47,6 +47,8 @@ from services.payment.services.common import (
     Actor,
     NotFound,
     RuleBroken,
+    baht,
+    bulk_insert,
     get_batch,
     mask_account,
     publish_event,
@@ -519,8 +521,7 @@ def _post(
         if p.new and p.new[0] != LineState.PAID
     }
     _update_grouped(session, table, others, updated_at=now)
-    for start in range(0, len(result_rows), 20_000):
-        session.execute(ResultLine.__table__.insert(), result_rows[start : start + 20_000])
+    bulk_insert(session, ResultLine.__table__, result_rows)
     session.add_all(alerts)
     approval_batch_id = batch.approval_batch_id
     publish_many(
@@ -531,7 +532,7 @@ def _post(
                 "case_id": payee.case_id,
                 "district_code": payee.district_code,
                 "approval_batch_id": approval_batch_id,
-                "amount": money_str(from_satang(payee.amount_satang)),
+                "amount": baht(payee.amount_satang),
                 "paid_at": now.isoformat(),
                 "ref2": t.ref2,
             }

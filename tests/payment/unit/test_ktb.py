@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 import io
 import zipfile
+from dataclasses import replace
 from decimal import Decimal
 
 import openpyxl
@@ -129,8 +130,7 @@ def test_direct_and_standard_groups_never_mix() -> None:
 def test_a_line_breaking_a_rule_is_reported_and_no_file_is_made(
     change: dict[str, object], field: str, code: str
 ) -> None:
-    values = {**P2.__dict__, **change}
-    line = TransferLine(**values)
+    line = replace(P2, **change)
     with pytest.raises(FileRejected) as caught:
         ktb.build_files([line, P3], group="other", settings=SPEC, effective_date=DATE)
     problems = caught.value.problems
@@ -139,22 +139,20 @@ def test_a_line_breaking_a_rule_is_reported_and_no_file_is_made(
 
 
 def test_standard_limit_is_strictly_below_two_million() -> None:
-    just_below = TransferLine(**{**P2.__dict__, "amount": Decimal("1999999.99")})
+    just_below = replace(P2, amount=Decimal("1999999.99"))
     built = ktb.build_files([just_below], group="other", settings=SPEC, effective_date=DATE)
     assert built.total_satang == 199999999
 
 
 def test_all_problems_of_all_lines_are_listed() -> None:
-    bad = [
-        TransferLine(**{**P2.__dict__, "key": i, "receiver_name": "“x”", "ref2": f"R{i}"}) for i in range(3)
-    ]
+    bad = [replace(P2, key=i, receiver_name="“x”", ref2=f"R{i}") for i in range(3)]
     with pytest.raises(FileRejected) as caught:
         ktb.build_files(bad, group="other", settings=SPEC, effective_date=DATE)
     assert [p.key for p in caught.value.problems] == [0, 1, 2]
 
 
 def test_duplicate_ref2_within_a_file_is_refused() -> None:
-    twin = TransferLine(**{**P3.__dict__, "ref2": P2.ref2})
+    twin = replace(P3, ref2=P2.ref2)
     with pytest.raises(FileRejected) as caught:
         ktb.build_files([P2, twin], group="other", settings=SPEC, effective_date=DATE)
     assert "duplicate_ref2" in {p.code for p in caught.value.problems}
@@ -176,7 +174,7 @@ def test_empty_file_is_never_produced() -> None:
     ],
 )
 def test_bad_settings_are_reported(change: dict[str, str], fragment: str) -> None:
-    settings_ = FileSettings(**{**SPEC.__dict__, **change})
+    settings_ = replace(SPEC, **change)
     assert any(fragment in p for p in settings_.problems())
 
 
@@ -275,7 +273,7 @@ def test_excel_text_cells_round_trip_and_never_become_formulas(text: str) -> Non
 
 @pytest.mark.parametrize("name", ['=HYPERLINK("http://x")', "+1+1", "-2", "@SUM(A1)", " =1"])
 def test_formula_like_names_are_kept_as_quoted_text(name: str) -> None:
-    line = TransferLine(**{**P2.__dict__, "receiver_name": name.strip()})
+    line = replace(P2, receiver_name=name.strip())
     built = ktb.build_files([line], group="other", settings=SPEC, effective_date=DATE)
     sheet = openpyxl.load_workbook(io.BytesIO(built.xlsx), data_only=False).active
     cell = sheet["C3"]

@@ -260,7 +260,6 @@ def upgrade() -> None:
         sa.UniqueConstraint("ref2", name=op.f("uq_file_lines_ref2")),
     )
     with op.batch_alter_table("file_lines", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_file_lines_file_id"), ["file_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_file_lines_line_id"), ["line_id"], unique=False)
         batch_op.create_index(
             "uq_file_lines_paid_line",
@@ -298,14 +297,12 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_result_lines")),
     )
     with op.batch_alter_table("result_lines", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_result_lines_file_line_id"), ["file_line_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_result_lines_import_id"), ["import_id"], unique=False)
 
 
 def downgrade() -> None:
     with op.batch_alter_table("result_lines", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_result_lines_import_id"))
-        batch_op.drop_index(batch_op.f("ix_result_lines_file_line_id"))
 
     op.drop_table("result_lines")
     with op.batch_alter_table("file_lines", schema=None) as batch_op:
@@ -315,7 +312,6 @@ def downgrade() -> None:
             postgresql_where=sa.text("outcome = 'paid'"),
         )
         batch_op.drop_index(batch_op.f("ix_file_lines_line_id"))
-        batch_op.drop_index(batch_op.f("ix_file_lines_file_id"))
 
     op.drop_table("file_lines")
     with op.batch_alter_table("file_downloads", schema=None) as batch_op:
