@@ -51,8 +51,8 @@ test: lint ## lint, then the whole test suite (PostgreSQL and Redis on localhost
 test-unit: install ## unit tests only
 	$(BIN)/python -m pytest -m unit $(T)
 
-bench: install ## benchmarks (print figures; never fail on speed)
-	$(BIN)/python tests/perf/bench_events.py
+bench: install ## every benchmark under tests/perf (prints figures; never fails on speed; needs PostgreSQL and Redis)
+	@for b in tests/perf/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 worker: install ## run one worker: make worker SVC=intake
 	$(BIN)/celery -A services.$(SVC).worker:celery_app worker -Q $(SVC) -n $(SVC)@%h -c 2 --prefetch-multiplier 1 --loglevel INFO
