@@ -297,3 +297,10 @@ def ktb_receiving_fields(bank_code: str, branch_code: str | None, account_no: st
             code="account_not_transferable",
         )
     return branch_field, account.zfill(RECEIVING_ACCOUNT_WIDTH)
+
+
+def mask_account_no(account_no: str | None) -> str | None:
+    """An account number with only its last 4 digits shown (reliability.md D1)."""
+    if not account_no:
+        return account_no
+    return "x" * max(0, len(account_no) - 4) + account_no[-4:]

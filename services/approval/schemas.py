@@ -7,6 +7,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate
 
+from shared.banks import mask_account_no
 from shared.errors import ValidationError as InputError
 from shared.money import money_str, parse_amount
 from shared.web import ErrorSchema, PageArgs
@@ -41,10 +42,7 @@ class ApprovalErrorSchema(ErrorSchema):
     """An error answer (the CONTRACT's shape), named apart from flask-smorest's own ``Error``."""
 
 
-def _mask_account(account_no: str | None) -> str | None:
-    if not account_no:
-        return account_no
-    return "x" * max(0, len(account_no) - 4) + account_no[-4:]
+_mask_account = mask_account_no
 
 
 # --- agenda ----------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+from shared.banks import mask_account_no
 from shared.errors import ValidationError
 from shared.thai import age_on, fiscal_year, format_baht, format_be_date
 
@@ -507,11 +508,7 @@ PERSONAL_FIELDS = frozenset(
 )
 
 
-def mask_account(account_no: str | None) -> str | None:
-    """Keep the last 4 digits of an account number."""
-    if not account_no:
-        return account_no
-    return "x" * max(len(account_no) - 4, 0) + account_no[-4:]
+mask_account = mask_account_no
 
 
 def masked_value(field: str, value: object) -> object:

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from services.payment.models import PaymentFile, PayoutBatch, PayoutLine
 from shared import audit, events, messaging
+from shared.banks import mask_account_no
 from shared.db import utcnow
 from shared.models import OutboxMessage
 from shared.money import money_str
@@ -75,11 +76,7 @@ def baht(satang: int) -> str:
     return f"{satang // 100}.{satang % 100:02d}"
 
 
-def mask_account(account_no: str | None) -> str | None:
-    """Keep the last 4 digits only (D1)."""
-    if not account_no:
-        return account_no
-    return "x" * max(0, len(account_no) - 4) + account_no[-4:]
+mask_account = mask_account_no
 
 
 def record_audit(
