@@ -7,23 +7,27 @@ forwarding, so every service still checks role and district itself.
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 from flask import (
     Blueprint,
     Flask,
     abort,
+    current_app,
     flash,
     g,
     redirect,
     render_template,
     request,
+    send_from_directory,
     session,
     url_for,
 )
 from flask.typing import ResponseReturnValue
 from flask_talisman import Talisman
 from flask_wtf.csrf import CSRFError, CSRFProtect, validate_csrf
+from fontpkg_sarabun import ROOT as SARABUN_ROOT
 from sqlalchemy import select
 from wtforms import ValidationError as CSRFValidationError
 
@@ -36,10 +40,10 @@ from shared.config import env_bool
 from shared.districts import get_district
 from shared.errors import ValidationError
 from shared.thai import format_baht, format_be_date
-from shared.web import ctx
+from shared.web import ctx, http_error_response
 
 bp = Blueprint(
-    "web", __name__, template_folder="templates", static_folder="static", static_url_path="/static"
+    "web", __name__, template_folder="templates", static_folder="static", static_url_path="/assets"
 )
 csrf = CSRFProtect()
 
@@ -50,12 +54,15 @@ ROLE_NAMES = {
     "central_admin": "สำนักพัฒนาสังคม (ผู้ดูแลระบบ)",
     "operator": "ผู้ดูแลระบบปฏิบัติการ",
 }
-#: (endpoint, Thai label, roles that see it) — the menu shows only what the role may do.
-MENU = (
-    ("web.home", "หน้าหลัก", None),
+#: (endpoint, Thai label, roles that see it) — the menu shows only what the role may do.  Each
+#: page module adds its own entries (its ``MENU``) between the home page and the user's pages.
+MENU: list[tuple[str, str, tuple[str, ...] | None]] = [("web.home", "หน้าหลัก", None)]
+USER_MENU = [
     ("web.profile", "ข้อมูลผู้ใช้", None),
     ("web.password", "เปลี่ยนรหัสผ่าน", None),
-)
+]
+#: The screens, one module per area (each has ``bp`` and ``MENU``), in menu order.
+PAGE_MODULES = ("cases", "agenda", "reports", "payments", "central", "operator")
 
 
 def init_web(app: Flask) -> None:
@@ -86,10 +93,37 @@ def init_web(app: Flask) -> None:
         referrer_policy="strict-origin-when-cross-origin",
     )
     app.register_blueprint(bp)
+    for name in PAGE_MODULES:
+        module = importlib.import_module(f"services.gateway.web.{name}")
+        app.register_blueprint(module.bp)
+        MENU.extend(e for e in module.MENU if e not in MENU)
+    MENU.extend(e for e in USER_MENU if e not in MENU)
     app.jinja_env.filters["be_date"] = format_be_date
     app.jinja_env.filters["baht"] = format_baht
     app.before_request_funcs.setdefault(None, []).insert(0, _session_for_api)
     app.register_error_handler(CSRFError, _csrf_failed)
+    for status in (403, 404, 405, 413):
+        app.register_error_handler(status, _error_page)
+
+
+PAGE_ERRORS = {
+    403: "คุณไม่มีสิทธิ์ใช้งานหน้านี้",
+    404: "ไม่พบหน้าหรือข้อมูลที่ต้องการ",
+    405: "ไม่รองรับการเรียกใช้งานแบบนี้",
+    413: "ไฟล์หรือข้อมูลมีขนาดใหญ่เกินกำหนด",
+}
+
+
+def _error_page(exc: Any) -> ResponseReturnValue:
+    """People get a Thai page; /api callers keep the JSON errors of shared.web."""
+    status = getattr(exc, "code", 500) or 500
+    if request.path.startswith("/api/"):
+        return http_error_response(exc)
+    if g.get("user") is None:
+        found = _web_user()
+        g.user = found[1] if found else None
+    message = PAGE_ERRORS.get(status, "เกิดข้อผิดพลาด")
+    return render_template("error.html", status=status, message=message), status
 
 
 def _web_user() -> tuple[Any, User] | None:
@@ -135,16 +169,33 @@ def _csrf_failed(_exc: CSRFError) -> ResponseReturnValue:
     return redirect(url_for("web.login")), 303
 
 
+def require_login() -> ResponseReturnValue | None:
+    """A redirect to the login page for people who are not logged in; None otherwise.
+
+    Page blueprints use it as their ``before_request``; it also sets ``g.user``.
+    """
+    found = _web_user()
+    if found is None:
+        session.pop("sid", None)
+        return redirect(url_for("web.login", next=request.full_path.rstrip("?")))
+    g.user = found[1]
+    _touch()
+    return None
+
+
+def require_page_roles(*roles: str) -> None:
+    """Refuse (403 page in Thai) a user whose role may not see the page; the service checks again."""
+    if g.user.role not in roles:
+        abort(403)
+
+
 def login_required(view: Any) -> Any:
     """Send people who are not logged in to the login page."""
 
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        found = _web_user()
-        if found is None:
-            session.pop("sid", None)
-            return redirect(url_for("web.login", next=request.path))
-        g.user = found[1]
-        _touch()
+        refused = require_login()
+        if refused is not None:
+            return refused
         return view(*args, **kwargs)
 
     wrapper.__name__ = view.__name__
@@ -156,10 +207,25 @@ def login_required(view: Any) -> Any:
 def _template_globals() -> dict[str, Any]:
     user = g.get("user")
     menu = [
-        (ep, label) for ep, label, roles in MENU if user is not None and (roles is None or user.role in roles)
+        (ep, label)
+        for ep, label, roles in MENU
+        if user is not None and (roles is None or user.role in roles) and ep in current_app.view_functions
     ]
     district = get_district(user.district_code) if user is not None and user.district_code else None
     return {"user": user, "menu": menu, "role_names": ROLE_NAMES, "district": district}
+
+
+FONTS = {"Sarabun-Regular.ttf", "Sarabun-Bold.ttf"}
+
+
+@bp.route("/assets/fonts/<name>")
+def font(name: str) -> ResponseReturnValue:
+    """Sarabun from the ``fontpkg-sarabun`` package: Thai renders without fonts on the machine or a CDN."""
+    if name not in FONTS:
+        abort(404)
+    response = send_from_directory(SARABUN_ROOT / "files", name, mimetype="font/ttf", max_age=86400)
+    response.headers["Cache-Control"] = "public, max-age=86400"
+    return response
 
 
 @bp.route("/login", methods=["GET", "POST"])
