@@ -179,6 +179,8 @@ def require_login() -> ResponseReturnValue | None:
         session.pop("sid", None)
         return redirect(url_for("web.login", next=request.full_path.rstrip("?")))
     g.user = found[1]
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        csrf.protect()  # every form of every page (a failure redirects to the login page)
     _touch()
     return None
 
