@@ -297,8 +297,10 @@ def logout() -> ResponseReturnValue:
 @bp.route("/")
 @login_required
 def home() -> ResponseReturnValue:
-    """หน้าหลัก: work waiting for this user."""
-    return render_template("home.html")
+    """หน้าหลัก: work waiting for this user (deferred cases, counts per stage, batches to pay)."""
+    from services.gateway.web.agenda import home_work  # the page modules import this module
+
+    return render_template("home.html", **home_work(g.user))
 
 
 @bp.route("/profile", methods=["GET", "POST"])
