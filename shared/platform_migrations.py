@@ -171,3 +171,41 @@ def downgrade_0001() -> None:
 
     op.drop_table("audit_log")
     op.drop_table("audit_chain_head")
+
+
+def upgrade_idempotency_keys() -> None:
+    """Create ``idempotency_keys`` (``shared.idempotency``, reliability.md P2) in a service database."""
+    op.create_table(
+        "idempotency_keys",
+        sa.Column(
+            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
+        ),
+        sa.Column("user_id", sa.String(length=150), nullable=False),
+        sa.Column("key", sa.String(length=255), nullable=False),
+        sa.Column("fingerprint", sa.String(length=64), nullable=False),
+        sa.Column("method", sa.String(length=10), nullable=False),
+        sa.Column("path", sa.String(length=500), nullable=False),
+        sa.Column("status", sa.String(length=10), nullable=False),
+        sa.Column("token", sa.String(length=32), nullable=False),
+        sa.Column("created_at", UTCDateTime(timezone=True), nullable=False),
+        sa.Column("locked_at", UTCDateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", UTCDateTime(timezone=True), nullable=False),
+        sa.Column("committed_at", UTCDateTime(timezone=True), nullable=True),
+        sa.Column("response_status", sa.Integer(), nullable=True),
+        sa.Column("response_headers", sa.JSON(), nullable=True),
+        sa.Column("response_body", sa.LargeBinary(), nullable=True),
+        sa.CheckConstraint(
+            "status IN ('running', 'committed', 'done')", name=op.f("ck_idempotency_keys_status")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_idempotency_keys")),
+        sa.UniqueConstraint("user_id", "key", name=op.f("uq_idempotency_keys_user_id_key")),
+    )
+    with op.batch_alter_table("idempotency_keys", schema=None) as batch_op:
+        batch_op.create_index("ix_idempotency_keys_expires_at", ["expires_at"], unique=False)
+
+
+def downgrade_idempotency_keys() -> None:
+    """Drop ``idempotency_keys``."""
+    with op.batch_alter_table("idempotency_keys", schema=None) as batch_op:
+        batch_op.drop_index("ix_idempotency_keys_expires_at")
+    op.drop_table("idempotency_keys")

@@ -9,6 +9,7 @@ from flask.typing import ResponseReturnValue
 
 from services.approval import batches, intake_client, schemas, services
 from services.approval.domain import DomainError, total_of
+from shared.idempotency import idempotent
 from shared.web import (
     ApiError,
     Blueprint,
@@ -215,6 +216,7 @@ def list_meetings(args: dict[str, Any]) -> Any:
 
 # --- batches ---------------------------------------------------------------------------------------
 @blp.route("/batches", methods=["POST"])
+@idempotent()
 @blp.arguments(schemas.CloseArgs)
 @blp.response(202, schemas.CloseResultSchema)
 @blp.alt_response(

@@ -14,6 +14,7 @@ from services.intake.domain import IntakeError
 from services.intake.models import Bank, District, Programme, WelfareType
 from services.intake.services import Actor, CaseQuery
 from services.intake.storage import DocumentStore
+from shared.idempotency import idempotent
 from shared.thai import parse_national_id
 from shared.web import Blueprint, ctx, current_principal, error_body, get_session, require_roles
 
@@ -140,6 +141,7 @@ def list_cases(args: dict[str, Any]) -> Any:
 
 
 @blp.route("/cases", methods=["POST"])
+@idempotent()
 @require_roles(*WRITERS)
 @blp.arguments(s.CaseCreateSchema())
 @blp.response(201, s.CaseSchema)

@@ -18,6 +18,7 @@ from services.payment import reports, schemas, services
 from services.payment.config import PaymentSettings
 from services.payment.models import PaymentAlert
 from services.payment.services import Actor
+from shared.idempotency import StoredResponse, idempotent
 from shared.web import ApiError, Blueprint, ctx, current_principal, get_session, new_job, require_roles
 
 blp = Blueprint(
@@ -95,6 +96,21 @@ def file_response(pf: Any, fmt: str, *, created: bool) -> Response:
     return response
 
 
+@errors_as_http
+def replay_download(stored: StoredResponse) -> Response:
+    """A repeated download with the same Idempotency-Key: the file the first request made, again.
+
+    The stored answer keeps only the headers (a file may be ~50 MB); the body is the file's
+    stored bytes, which never change.  Handing them out again is recorded as a download.
+    """
+    fmt = (request.view_args or {})["fmt"]
+    session = write_session()
+    with session.begin():
+        pf = services.get_file(session, int(stored.headers["X-Payment-File-Id"]), actor())
+        services.record_download(session, pf, fmt=fmt, actor=actor(), created=False)
+    return file_response(pf, fmt, created=False)
+
+
 # --- batches ----------------------------------------------------------------------------------------
 @blp.route("/batches")
 @blp.arguments(schemas.BatchListArgs, location="query")
@@ -146,6 +162,7 @@ def review_batch(batch_id: int) -> Any:
 
 
 @blp.route("/batches/<int:batch_id>/settle", methods=["POST"])
+@idempotent()
 @blp.response(200, schemas.BatchSummarySchema)
 @require_roles(*ACT)
 @errors_as_http
@@ -170,6 +187,7 @@ def list_files(batch_id: int) -> Any:
 
 
 @blp.route("/batches/<int:batch_id>/files/<any(ktb,other):group>.<any(txt,xlsx):fmt>")
+@idempotent(store_body=False, replay=replay_download)
 @blp.arguments(schemas.DownloadArgs, location="query")
 @blp.response(200, description="The KTB iPay text file (cp874) or the Excel register")
 @require_roles(*ACT)
@@ -199,6 +217,7 @@ def download_file(file_id: int, fmt: str) -> Any:
 
 
 @blp.route("/files/<int:file_id>/cancel", methods=["POST"])
+@idempotent()
 @blp.arguments(schemas.ReasonSchema)
 @blp.response(200, schemas.FileSchema)
 @require_roles(*ACT)
@@ -213,6 +232,7 @@ def cancel_file(args: dict[str, Any], file_id: int) -> Any:
 
 # --- lines ------------------------------------------------------------------------------------------
 @blp.route("/lines/<int:line_id>/bank", methods=["PATCH"])
+@idempotent()
 @blp.arguments(schemas.BankCorrectionSchema)
 @blp.response(200, schemas.LineSchema)
 @require_roles(*ACT)
@@ -226,6 +246,7 @@ def correct_bank(args: dict[str, Any], line_id: int) -> Any:
 
 
 @blp.route("/lines/<int:line_id>/close-failed", methods=["POST"])
+@idempotent()
 @blp.arguments(schemas.ReasonSchema)
 @blp.response(200, schemas.LineSchema)
 @require_roles(*ACT)
@@ -239,6 +260,7 @@ def close_failed(args: dict[str, Any], line_id: int) -> Any:
 
 
 @blp.route("/lines/<int:line_id>/resolve", methods=["POST"])
+@idempotent()
 @blp.arguments(schemas.ResolveSchema)
 @blp.response(200, schemas.LineSchema)
 @require_roles(*ACT)
@@ -253,6 +275,7 @@ def resolve_line(args: dict[str, Any], line_id: int) -> Any:
 
 # --- result imports ---------------------------------------------------------------------------------
 @blp.route("/batches/<int:batch_id>/results", methods=["POST"])
+@idempotent()
 @blp.arguments(schemas.UploadSchema, location="files")
 @blp.response(202, schemas.ImportAcceptedSchema)
 @blp.alt_response(413, description="File too large (or an xlsx that would decompress too far)")
@@ -313,6 +336,7 @@ def list_alerts(args: dict[str, Any]) -> Any:
 
 
 @blp.route("/alerts/<int:alert_id>/acknowledge", methods=["POST"])
+@idempotent()
 @blp.response(200, schemas.AlertSchema)
 @require_roles(*ACT)
 @errors_as_http
