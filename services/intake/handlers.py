@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from services.intake import domain
@@ -23,12 +23,14 @@ from services.intake.services import (
     PRODUCER,
     Actor,
     add_case_event,
+    add_case_events,
     audit_case,
     bank_of,
+    case_event_row,
     locked_snapshot,
     set_bank,
 )
-from shared import messaging
+from shared import audit, messaging
 from shared.db import utcnow
 from shared.money import money_str
 
@@ -88,6 +90,63 @@ def change_status(
             after={"status": new},
         )
     return True
+
+
+def change_statuses(
+    session: Session,
+    *,
+    case_ids: Sequence[str],
+    kind: str,
+    at: dt.datetime,
+    by: str,
+    actor: str,
+    details: dict[str, Any] | None = None,
+) -> int:
+    """``change_status`` for many cases at once (a whole batch): one locking SELECT, one UPDATE per
+    resulting status, one multi-row INSERT of history rows.  Returns how many cases applied."""
+    ids = sorted(set(case_ids))
+    rows = session.execute(
+        select(Case.id, Case.status, Case.district_code)
+        .where(Case.id.in_(ids))
+        .order_by(Case.id)
+        .with_for_update()
+    ).all()
+    known = {row.id for row in rows}
+    for case_id in ids:
+        if case_id not in known:
+            log.warning("%s for unknown case %s ignored", kind, case_id)
+    now = utcnow()
+    moves: dict[str, list[str]] = {}
+    events_ = []
+    for row in rows:
+        new = domain.next_status(row.status, kind)
+        if new is None:
+            log.warning("%s ignored for case %s in status %s", kind, row.id, row.status)
+            continue
+        events_.append(case_event_row(row.id, kind, status=new, by=by, at=at, details=details))
+        if row.status == new:
+            continue
+        moves.setdefault(new, []).append(row.id)
+        audit.record(
+            session,
+            action=f"case.{kind}",
+            object_type="case",
+            object_id=row.id,
+            actor=actor,
+            district_code=row.district_code,
+            fields=["status"],
+            before={"status": row.status},
+            after={"status": new},
+        )
+    for new, moved in moves.items():
+        session.execute(
+            update(Case)
+            .where(Case.id.in_(moved))
+            .values(status=new, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    add_case_events(session, events_)
+    return len(events_)
 
 
 def amend_case(
@@ -188,12 +247,21 @@ def lock_batch(
     now = utcnow()
     types = {wt.code: wt for wt in session.scalars(select(WelfareType))}
     snapshots = []
+    # One UPDATE and one multi-row INSERT for the whole batch (the rows are locked above); the
+    # loaded objects are only read from here on.
+    session.execute(
+        update(Case)
+        .where(Case.id.in_(ids))
+        .values(locked_batch_id=batch_id, locked_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    events_ = []
     for item in items:
         case = cases[item["case_id"]]
-        case.locked_batch_id = batch_id
-        case.locked_at = now
-        add_case_event(
-            session, case, "locked", status=None, by="approval", at=now, details={"batch_id": batch_id}
+        events_.append(
+            case_event_row(
+                case.id, "locked", status=None, by="approval", at=now, details={"batch_id": batch_id}
+            )
         )
         audit_case(
             session,
@@ -205,6 +273,7 @@ def lock_batch(
             after={"locked_batch_id": batch_id},
         )
         snapshots.append(locked_snapshot(case, types[case.welfare_type_code]))
+    add_case_events(session, events_)
     payload = {"batch_id": batch_id, "district_code": district_code, "cases": snapshots}
     session.add(BatchLock(batch_id=batch_id, district_code=district_code, locked_at=now, payload=payload))
     messaging.publish(session, "cases.locked", payload, producer=PRODUCER)
@@ -228,19 +297,15 @@ def approve_batch(
     session: Session, *, batch_id: str, case_ids: Sequence[str], at: dt.datetime, by: str
 ) -> int:
     """The approval batch is final: its cases become ``approved`` (batch.approved)."""
-    done = 0
-    for case_id in sorted(case_ids):
-        if change_status(
-            session,
-            case_id=case_id,
-            kind="approved",
-            at=at,
-            by=by,
-            actor=f"approval:{by}",
-            details={"batch_id": batch_id},
-        ):
-            done += 1
-    return done
+    return change_statuses(
+        session,
+        case_ids=case_ids,
+        kind="approved",
+        at=at,
+        by=by,
+        actor=f"approval:{by}",
+        details={"batch_id": batch_id},
+    )
 
 
 def correct_bank_details(

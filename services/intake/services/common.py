@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Date, bindparam, select, text
+from sqlalchemy import Date, bindparam, insert, select, text
 from sqlalchemy.orm import Session
 
 from services.intake import domain
@@ -265,6 +265,34 @@ def add_case_event(
             case_id=case.id, kind=kind, status=status, by=by, at=at or utcnow(), note=note, details=details
         )
     )
+
+
+def case_event_row(
+    case_id: str,
+    kind: str,
+    *,
+    status: str | None,
+    by: str | None,
+    at: dt.datetime,
+    note: str | None = None,
+    details: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """One status-history row for :func:`add_case_events`."""
+    return {
+        "case_id": case_id,
+        "kind": kind,
+        "status": status,
+        "by": by,
+        "at": at,
+        "note": note,
+        "details": details,
+    }
+
+
+def add_case_events(session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Add many status-history rows in one multi-row INSERT (a whole batch)."""
+    if rows:
+        session.execute(insert(CaseEvent), list(rows))
 
 
 def check_rules(

@@ -318,3 +318,48 @@ def test_approval_and_payment_events(env: IntakeEnv) -> None:
     assert corrected.after == {
         "bank": {"bank_code": "014", "branch_code": None, "account_name": "***", "account_no": "xxxxxx3334"}
     }
+
+
+def test_a_whole_batch_is_locked_and_approved_with_history_and_audit_per_case(env: IntakeEnv) -> None:
+    """The batch paths write one history row and one audit entry per case, and skip what does not apply."""
+    cases_ = [new_case(env) for _ in range(5)]
+    batch = f"batch-{cases_[0].id}"
+    deliver(env, "batch.lock_requested", lock_request(batch, *cases_))
+    [locked] = published(env, "cases.locked", batch)
+    with env.sessions() as s:
+        s.execute(select(Case).where(Case.id == cases_[4].id)).scalar_one().status = "paid"  # stale
+        s.commit()
+    approved = {
+        "batch_id": batch,
+        "district_code": "1008",
+        "fiscal_year": cases_[0].fiscal_year,
+        "number": 1,
+        "title": "รายการอนุมัติให้ความช่วยเหลือสำนักงานเขต ครั้งที่ 1-ปีงบประมาณ 2567",
+        "meeting_date": "2024-01-10",
+        "approved_at": utcnow().isoformat(),
+        "approved_by": "head.1008",
+        "total_amount": "15000.00",
+        "cases": locked["cases"] + [{**locked["cases"][0], "case_id": "no-such-case"}],
+    }
+    deliver(env, "batch.approved", approved)
+    ids = [c.id for c in cases_]
+    with env.sessions() as s:
+        statuses = dict(s.execute(select(Case.id, Case.status).where(Case.id.in_(ids))).all())
+        history = s.execute(
+            select(CaseEvent.case_id, CaseEvent.kind, CaseEvent.status).where(CaseEvent.case_id.in_(ids))
+        ).all()
+        audits = s.execute(
+            select(AuditEntry.object_id, AuditEntry.action, AuditEntry.after).where(
+                AuditEntry.object_id.in_(ids), AuditEntry.action.in_(("case.lock", "case.approved"))
+            )
+        ).all()
+    assert [statuses[i] for i in ids] == ["approved"] * 4 + ["paid"]
+    assert sorted((cid, kind) for cid, kind, _ in history if kind in ("locked", "approved")) == sorted(
+        [(i, "locked") for i in ids] + [(i, "approved") for i in ids[:4]]
+    )
+    assert sorted((oid, action) for oid, action, _ in audits) == sorted(
+        [(i, "case.lock") for i in ids] + [(i, "case.approved") for i in ids[:4]]
+    )
+    assert all(after == {"status": "approved"} for _, action, after in audits if action == "case.approved")
+    with env.sessions() as s:
+        assert s.scalar(select(Case.locked_batch_id).where(Case.id == ids[0])) == batch
