@@ -190,6 +190,14 @@ def test_the_committee_defers_amends_and_closes_the_agenda_then_prints_the_repor
     assert officer.locator("form[data-close-form]").count() == 0
     shot(officer, "officer-cannot-close")
 
+    # The list printed for the meeting (the manual's "พิมพ์รายชื่อเคส").
+    officer.goto("/agenda/print")
+    printed = officer.locator("[data-print-list]")
+    expect(printed).to_contain_text("บัญชีที่ 1 ลำดับที่ 3")
+    expect(printed.locator("tfoot")).to_contain_text("8,000.00")
+    expect(officer.locator("button[data-print]")).to_be_visible()
+    shot(officer, "print-view")
+
     # The head records the meeting, then closes the agenda through the confirmation page.
     head = page_as("head.1008")
     head.goto("/agenda/meetings")
@@ -325,3 +333,84 @@ def test_an_officer_of_another_district_sees_none_of_it(
     assert response.status == 303
     state = _api(live, token, "GET", f"/api/approval/cases/{child['id']}").json()["status"]
     assert state in ("on_agenda", "in_batch")
+
+
+def test_central_office_and_operator_see_their_own_home_pages(
+    live: Any, page_as: Any, shot: Any, cases: dict[str, dict[str, Any]]
+) -> None:
+    token = _token(live, "central.admin")
+    # Reporting counts the cases once their events have reached it.
+    wait_for(
+        lambda: any(
+            d["district_code"] == "1008" and d["cases"] >= 2
+            for d in _api(live, token, "GET", "/api/reporting/summary").json()["by_district"]
+        ),
+        timeout=60,
+        interval=0.5,
+        what="reporting to count district 1008's cases",
+    )
+    central = page_as("central.admin")
+    central.goto("/")
+    stages = central.locator("[data-stages]")
+    expect(stages).to_contain_text("ทั้งกรุงเทพมหานคร")
+    expect(stages.locator("[data-by-district]")).to_contain_text("ป้อมปราบศัตรูพ่าย")
+    assert central.locator("[data-deferred]").count() == 0
+    shot(central, "central-home")
+    batch_id = STATE.get("batch_id")
+    if batch_id:  # the central office prints any district's documents
+        central.goto("/reports/")
+        row = central.locator(f'tr[data-batch="{batch_id}"]')
+        expect(row).to_contain_text("1008")
+        expect(row.locator("a", has_text="พิมพ์รายงาน")).to_be_visible()
+        shot(central, "central-report-menu")
+
+    operator = page_as("operator")
+    operator.goto("/")
+    expect(operator.locator("[data-operator] a")).to_have_attribute("href", "/operator/")
+    assert operator.locator("[data-stages]").count() == 0
+    assert operator.locator("nav.menu a", has_text="พิมพ์รายงานขออนุมัติเงิน").count() == 0
+    for path in ("/agenda/", "/reports/"):
+        response = operator.goto(path)
+        assert response is not None
+        assert response.status == 403
+    shot(operator, "operator-refused-reports")
+
+
+def test_a_closing_refused_by_intake_names_the_case_and_why(
+    live: Any, page_as: Any, shot: Any, cases: dict[str, dict[str, Any]]
+) -> None:
+    """Intake refuses the lock of a case edited after the closing: the progress page says which and why."""
+    officer_token = _token(live, "officer.1008")
+    body = case_body(first_name="ทดสอบสาม", last_name="ถูกแก้ไข", welfare_type_code="MEDICAL", amount="2000.00")
+    r = _api(live, officer_token, "POST", "/api/intake/cases", json=body)
+    assert r.status_code == 201, r.text
+    case = r.json()
+    head = page_as("head.1008")
+    _reload_until(head, "/agenda/", _row(head, case))
+    live.system.kill("intake-worker")  # intake cannot lock before the officer's edit
+    try:
+        head.click("a[data-action=close]")
+        head.wait_for_url("**/agenda/close")
+        head.fill("input[name=meeting_date]", format_be_date(_bangkok_today()))
+        head.once("dialog", lambda d: d.accept())
+        with head.expect_navigation():
+            head.click("form[data-close-form] button[type=submit]")
+        expect(head.locator("[data-batch-status]")).to_have_attribute("data-batch-status", "locking")
+        expect(head.locator("[data-job] .job-status")).to_contain_text("กำลังดำเนินการ")
+        shot(head, "closing-waits-for-intake")
+        edit = _api(
+            live, officer_token, "PATCH", f"/api/intake/cases/{case['id']}", json={"amount": "2500.00"}
+        )
+        assert edit.status_code == 200, edit.text
+    finally:
+        live.system.start("intake-worker")
+    # ecase.js follows the job; agenda.js reloads the page when it fails.
+    failed = head.locator("[data-batch-failed]")
+    expect(failed).to_be_visible(timeout=90_000)
+    expect(failed).to_contain_text(case["case_no"])
+    expect(failed).to_contain_text("จัดทำรายการอนุมัติไม่สำเร็จ")
+    assert head.locator("[data-job]").count() == 0
+    shot(head, "closing-refused")
+    # Nothing was locked: the case is back on the agenda with the officer's new amount.
+    _reload_until(head, "/agenda/", head.locator(f'tr[data-case="{case["case_no"]}"]:has-text("2,500.00")'))
+    expect(head.locator("[data-closing]")).to_have_count(0)
