@@ -83,7 +83,10 @@ def build(
     """Validate a payload strictly and wrap it in an envelope ready to serialise as JSON."""
     version = version or CURRENT_VERSION[event_type]
     schema = _strict((event_type, version), SCHEMAS[(event_type, version)])
-    body = schema.dump(schema.load(payload))
+    loaded = schema.load(payload)
+    # A payload that is already plain JSON and passed the strict load is its own wire form: the
+    # dump would only rebuild it (it costs as much as the load for a batch of 2,000 cases).
+    body = payload if _is_json_native(payload) else schema.dump(loaded)
     return {
         "event_id": str(uuid.uuid4()),
         "event_type": event_type,
@@ -92,6 +95,17 @@ def build(
         "producer": producer,
         "payload": body,
     }
+
+
+def _is_json_native(value: Any) -> bool:
+    """True when ``value`` holds only what JSON holds (str, int, bool, None, lists, string-keyed dicts)."""
+    if value is None or isinstance(value, str | int):  # bool is an int
+        return True
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _is_json_native(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_is_json_native(v) for v in value)
+    return False
 
 
 _TOLERANT: dict[Any, Schema] = {}
