@@ -257,21 +257,14 @@ def _write_pending(session: Session) -> None:
 
 
 def _append(session: Session, entries: Sequence[dict[str, Any]]) -> None:
-    dialect = session.get_bind(AuditEntry).dialect.name
-    # Create the head row if absent without racing another first writer: on conflict the
-    # second insert waits for the first transaction and then does nothing.
-    seed = {"id": _HEAD_ID, "last_seq": 0, "last_hash": GENESIS_HASH}
-    if dialect == "postgresql":
-        session.execute(postgresql.insert(_head).values(seed).on_conflict_do_nothing(index_elements=["id"]))
-    elif dialect == "sqlite":
-        session.execute(sqlite.insert(_head).values(seed).on_conflict_do_nothing(index_elements=["id"]))
-    elif session.execute(select(_head.c.id).where(_head.c.id == _HEAD_ID)).first() is None:
-        session.execute(insert(_head).values(seed))
     # PostgreSQL: the row lock queues concurrent committers here.  SQLite ignores FOR UPDATE;
     # there the writer already holds the database write lock (BEGIN IMMEDIATE in make_engine).
-    last_seq, last_hash = session.execute(
-        select(_head.c.last_seq, _head.c.last_hash).where(_head.c.id == _HEAD_ID).with_for_update()
-    ).one()
+    lock_head = select(_head.c.last_seq, _head.c.last_hash).where(_head.c.id == _HEAD_ID).with_for_update()
+    head = session.execute(lock_head).first()
+    if head is None:  # the very first entry of this database
+        _seed_head(session)
+        head = session.execute(lock_head).one()
+    last_seq, last_hash = head
     rows = []
     for values in entries:
         last_seq += 1
@@ -282,6 +275,19 @@ def _append(session: Session, entries: Sequence[dict[str, Any]]) -> None:
     session.execute(
         update(_head).where(_head.c.id == _HEAD_ID).values(last_seq=last_seq, last_hash=last_hash)
     )
+
+
+def _seed_head(session: Session) -> None:
+    """Create the head row without racing another first writer: on conflict the second insert
+    waits for the first transaction and then does nothing."""
+    seed = {"id": _HEAD_ID, "last_seq": 0, "last_hash": GENESIS_HASH}
+    dialect = session.get_bind(AuditEntry).dialect.name
+    if dialect == "postgresql":
+        session.execute(postgresql.insert(_head).values(seed).on_conflict_do_nothing(index_elements=["id"]))
+    elif dialect == "sqlite":
+        session.execute(sqlite.insert(_head).values(seed).on_conflict_do_nothing(index_elements=["id"]))
+    else:
+        session.execute(insert(_head).values(seed))
 
 
 def _is_within(transaction: SessionTransaction | None, ancestor: SessionTransaction) -> bool:
