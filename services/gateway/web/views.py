@@ -7,8 +7,10 @@ forwarding, so every service still checks role and district itself.
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import (
     Blueprint,
@@ -98,7 +100,8 @@ def init_web(app: Flask) -> None:
         app.register_blueprint(module.bp)
         MENU.extend(e for e in module.MENU if e not in MENU)
     MENU.extend(e for e in USER_MENU if e not in MENU)
-    app.jinja_env.filters["be_date"] = format_be_date
+    app.jinja_env.filters["be_date"] = be_date
+    app.jinja_env.filters["be_datetime"] = be_datetime
     app.jinja_env.filters["baht"] = format_baht
     app.before_request_funcs.setdefault(None, []).insert(0, _session_for_api)
     app.register_error_handler(CSRFError, _csrf_failed)
@@ -124,6 +127,39 @@ def _error_page(exc: Any) -> ResponseReturnValue:
         g.user = found[1] if found else None
     message = PAGE_ERRORS.get(status, "เกิดข้อผิดพลาด")
     return render_template("error.html", status=status, message=message), status
+
+
+BANGKOK = ZoneInfo("Asia/Bangkok")
+
+
+def _moment(value: Any) -> dt.date | dt.datetime | None:
+    """A date or an aware datetime (in Bangkok) from a date, datetime or the APIs' ISO strings."""
+    if value in (None, ""):
+        return None
+    if isinstance(value, str):
+        try:
+            value = dt.datetime.fromisoformat(value) if "T" in value else dt.date.fromisoformat(value)
+        except ValueError:
+            return None
+    if isinstance(value, dt.datetime):
+        return (value if value.tzinfo else value.replace(tzinfo=dt.UTC)).astimezone(BANGKOK)
+    return value if isinstance(value, dt.date) else None
+
+
+def be_date(value: Any) -> str:
+    """Jinja ``be_date``: dd/mm/yyyy in the Buddhist era (timestamps on Bangkok's calendar)."""
+    moment = _moment(value)
+    return format_be_date(moment) if moment is not None else "—"
+
+
+def be_datetime(value: Any) -> str:
+    """Jinja ``be_datetime``: dd/mm/yyyy HH:MM in the Buddhist era, Bangkok time."""
+    moment = _moment(value)
+    if moment is None:
+        return "—"
+    if not isinstance(moment, dt.datetime):
+        return format_be_date(moment)
+    return f"{format_be_date(moment)} {moment:%H:%M} น."
 
 
 def _web_user() -> tuple[Any, User] | None:
