@@ -209,16 +209,20 @@ def upload_document(form: dict[str, Any], files: dict[str, Any], case_id: str) -
 
 @blp.route("/cases/<case_id>/documents/<kind>")
 @require_roles(*READERS)
+@blp.arguments(s.DocumentVersionArgs(), location="query")
 @blp.response(200, content_type="application/pdf")
-def download_document(case_id: str, kind: str) -> Any:
-    """The current PDF of a case (every download is audited)."""
+def download_document(args: dict[str, Any], case_id: str, kind: str) -> Any:
+    """The current PDF of a case, or an earlier version with ``?sha256=`` (every download is audited)."""
     with ctx().sessions.begin() as session:  # a write session: the download is audited
-        case, doc = services.open_document(session, case_id=case_id, kind=kind, actor=_actor())
+        case, doc = services.open_document(
+            session, case_id=case_id, kind=kind, actor=_actor(), sha256=args.get("sha256")
+        )
+    suffix = f"-{doc.sha256[:8]}" if doc.replaced_at is not None else ""
     response: Response = send_file(
         _store().path(doc.sha256),
         mimetype="application/pdf",
         as_attachment=True,
-        download_name=f"{case.case_no}-{kind}.pdf",
+        download_name=f"{case.case_no}-{kind}{suffix}.pdf",
     )
     response.headers["Cache-Control"] = "no-store, private"
     return response

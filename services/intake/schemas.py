@@ -344,6 +344,16 @@ class DocumentFileSchema(Schema):
     file = fields.Raw(required=True, metadata={"type": "string", "format": "binary"})
 
 
+class DocumentVersionArgs(Schema):
+    """``?sha256=``: an earlier version of the document (replaced versions are kept)."""
+
+    sha256 = fields.String(
+        validate=validate.Regexp(
+            r"^[0-9a-f]{64}$", error="รหัสตรวจสอบเอกสารต้องเป็น SHA-256 (ตัวเลขฐานสิบหก 64 ตัว ตัวพิมพ์เล็ก)"
+        )
+    )
+
+
 class HomeVisitArgs(Schema):
     """A home visit to record."""
 

@@ -82,19 +82,24 @@ def upload_document(
     return doc
 
 
-def open_document(session: Session, *, case_id: str, kind: str, actor: Actor) -> tuple[Case, CaseDocument]:
-    """The current version of a case's document; the download is audited.
+def open_document(
+    session: Session, *, case_id: str, kind: str, actor: Actor, sha256: str | None = None
+) -> tuple[Case, CaseDocument]:
+    """The current version of a case's document, or the version with ``sha256``; audited.
 
-    :raises NotFound: no such case or no document of this kind yet.
+    :raises NotFound: no such case, no document of this kind yet, or no such version.
     """
     case = get_case(session, case_id, actor)
     if kind not in domain.DOCUMENT_KINDS:
         raise NotFound("ไม่พบเอกสารที่ต้องการ", code="document_not_found")
-    doc = session.scalars(
-        select(CaseDocument).where(
-            CaseDocument.case_id == case.id, CaseDocument.kind == kind, CaseDocument.replaced_at.is_(None)
-        )
-    ).first()
+    query = select(CaseDocument).where(CaseDocument.case_id == case.id, CaseDocument.kind == kind)
+    if sha256 is None:
+        query = query.where(CaseDocument.replaced_at.is_(None))
+    else:
+        query = query.where(CaseDocument.sha256 == sha256)
+    doc = session.scalars(query.order_by(CaseDocument.id.desc())).first()
+    if doc is None and sha256 is not None:
+        raise NotFound(f"ไม่พบ{domain.DOCUMENT_KIND_TH[kind]}ฉบับที่ต้องการของเคสนี้", code="document_not_found")
     if doc is None:
         raise NotFound(f"ยังไม่ได้อัปโหลด{domain.DOCUMENT_KIND_TH[kind]}ของเคสนี้", code="document_not_found")
     audit_case(

@@ -86,6 +86,44 @@ def test_replacing_keeps_the_old_version_in_the_trail(env: IntakeEnv, client: Fl
     assert env.app.extensions["intake_documents"].path(docs[0].sha256).exists()
 
 
+def test_an_earlier_version_is_downloaded_by_its_sha256(env: IntakeEnv, client: FlaskClient) -> None:
+    case = env.record(client)
+    second = PDF.replace(b"Catalog", b"Catalog /V 2")
+    assert upload(client, env, case["id"], PDF).status_code == 201
+    assert upload(client, env, case["id"], second).status_code == 201
+    path = f"/api/intake/cases/{case['id']}/documents/related"
+    old_sha, new_sha = hashlib.sha256(PDF).hexdigest(), hashlib.sha256(second).hexdigest()
+
+    got = client.get(f"{path}?sha256={old_sha}", headers=env.headers("central_admin", None))
+    assert got.status_code == 200
+    assert got.data == PDF
+    assert (
+        got.headers["Content-Disposition"]
+        == f"attachment; filename={case['case_no']}-related-{old_sha[:8]}.pdf"
+    )
+    assert client.get(f"{path}?sha256={new_sha}", headers=env.headers()).data == second
+
+    missing = client.get(f"{path}?sha256={'0' * 64}", headers=env.headers())
+    assert missing.status_code == 404
+    assert missing.json["error"]["code"] == "document_not_found"
+    other_kind = client.get(
+        f"/api/intake/cases/{case['id']}/documents/financial?sha256={old_sha}", headers=env.headers()
+    )
+    assert other_kind.status_code == 404
+    bad = client.get(f"{path}?sha256=ABC", headers=env.headers())
+    assert bad.status_code == 400
+    assert "sha256" in bad.json["error"]["fields"]
+    other_district = client.get(f"{path}?sha256={old_sha}", headers=env.headers("officer", "1001"))
+    assert other_district.status_code == 404
+    with env.sessions() as s:
+        downloads = s.scalars(
+            select(AuditEntry).where(
+                AuditEntry.object_id == case["id"], AuditEntry.action == "document.download"
+            )
+        ).all()
+    assert len(downloads) == 2
+
+
 @pytest.mark.parametrize(
     ("content", "name", "status", "code"),
     [
