@@ -121,6 +121,20 @@ def test_welfare_type_ceiling_is_edited_and_a_negative_one_is_refused(page_as: A
     admin.goto("/central/catalogue")
     expect(admin.locator("tr[data-code=SCHOLARSHIP] [data-ceiling]")).to_contain_text("6,500.00")
 
+    # A programme: a fiscal year outside the Buddhist era is refused beside its field, then a fix saves.
+    admin.click("tr[data-code=COVID19_CAREER] >> text=แก้ไข")
+    admin.fill("input[name=excluded_fiscal_year]", "2021")
+    admin.click("main form button[type=submit]")
+    expect(admin.locator("[data-field=excluded_fiscal_year] .field-error")).to_contain_text("ต้องไม่น้อยกว่า")
+    shot(admin, "programme-year-refused")
+    admin.fill("input[name=excluded_fiscal_year]", "2565")
+    admin.click("main form button[type=submit]")
+    expect(admin.locator(".flash.ok")).to_contain_text("บันทึกโครงการ COVID19_CAREER แล้ว")
+    expect(admin.locator("table[data-programmes] tr[data-code=COVID19_CAREER]")).to_contain_text(
+        "CAREER ในปีงบประมาณ 2565"
+    )
+    shot(admin, "programme-saved")
+
 
 def test_budget_is_set_and_the_summary_shows_charts(page_as: Any, shot: Any, live: Live) -> None:
     year = this_fiscal_year()
