@@ -365,9 +365,19 @@ def test_another_district_and_other_roles_see_none_of_it(
     assert central.locator("section[data-upload]").count() == 0
     shot(central, "central-office")
 
-    # An officer has no payment menu and no payment pages.
+    # The district's officer follows the batch but changes nothing; the operator sees no payees.
     officer = page_as("officer.1008")
-    assert officer.locator("nav.menu >> text=จ่ายเงินประชาชน").count() == 0
-    response = officer.goto("/payments/")
+    officer.click("nav.menu >> text=จ่ายเงินประชาชน")
+    officer.goto(f"/payments/batches/{batch_id}")
+    assert "xxxxxx7890" in officer.inner_text("table[data-lines]")
+    assert officer.locator("section[data-downloads], section[data-upload]").count() == 0
+    assert officer.locator("main form[method=post]").count() == 0
+    token = officer.get_attribute("meta[name=csrf-token]", "content")
+    refused = officer.request.post(f"/payments/batches/{batch_id}/settle", form={"csrf_token": token})
+    assert refused.status == 403
+    shot(officer, "officer-reads")
+    operator = page_as("operator")
+    assert operator.locator("nav.menu >> text=จ่ายเงินประชาชน").count() == 0
+    response = operator.goto("/payments/")
     assert response is not None
     assert response.status == 403

@@ -23,22 +23,29 @@ from shared.districts import DISTRICTS, get_district
 bp = Blueprint("payments", __name__, url_prefix="/payments", template_folder="templates")
 bp.before_request(require_login)
 
-READERS = ("finance", "head", "central_admin")
+#: Who may read the pages (the API's readers: the district's officer too, as the manual's district
+#: office follows its batches) and who may act (the district's finance officer and section head).
+READERS = ("finance", "head", "officer", "central_admin")
 ACTORS = ("finance", "head")
 #: (endpoint, Thai label, roles that see it); see views.MENU.
 MENU: list[tuple[str, str, tuple[str, ...] | None]] = [("payments.index", "จ่ายเงินประชาชน", READERS)]
 
 BANGKOK = ZoneInfo("Asia/Bangkok")
-STATES = ("pending", "sent", "review", "failed", "paid", "closed_failed")
+STATES = ("pending", "sent", "review", "failed", "reversed", "paid", "closed_failed")
 STATE_TH = {
     "pending": "รอจัดทำไฟล์",
     "sent": "รอผลการโอน",
     "review": "รอตรวจสอบ",
     "failed": "โอนไม่สำเร็จ",
+    "reversed": "ธนาคารโอนคืน",
     "paid": "จ่ายสำเร็จ",
     "closed_failed": "ปิดจ่ายไม่สำเร็จ",
 }
-STATE_BADGE = {"paid": "good", "failed": "bad", "closed_failed": "bad", "review": "bad"}
+STATE_BADGE = {"paid": "good", "failed": "bad", "closed_failed": "bad", "review": "bad", "reversed": "bad"}
+#: States whose bank details finance may correct, or which finance may close as not paid.
+CORRECTABLE = ("pending", "failed", "reversed")
+#: States that need finance (shown after an import).
+ATTENTION = ("failed", "review", "reversed")
 BATCH_STATUS_TH = {"open": "รอบันทึกการจ่าย", "settled": "บันทึกการจ่ายสำเร็จแล้ว"}
 GROUP_TH = {"ktb": "ธนาคารกรุงไทย (Direct)", "other": "ธนาคารอื่น (Standard)"}
 FILE_STATUS_TH = {"active": "ใช้งาน", "cancelled": "ยกเลิกแล้ว"}
@@ -58,40 +65,6 @@ def today() -> dt.date:
     return dt.datetime.now(BANGKOK).date()
 
 
-def _parse(value: Any) -> dt.date | dt.datetime | None:
-    if not value:
-        return None
-    if isinstance(value, dt.date):
-        return value
-    text = str(value)
-    try:
-        if len(text) == 10:
-            return dt.date.fromisoformat(text)
-        moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    return moment.astimezone(BANGKOK)
-
-
-def be_day(value: Any) -> str:
-    """An ISO date or moment from the API as dd/mm/yyyy (Buddhist era, Bangkok time); "—" when empty."""
-    parsed = _parse(value)
-    if parsed is None:
-        return "—"
-    d = parsed.date() if isinstance(parsed, dt.datetime) else parsed
-    return f"{d.day:02d}/{d.month:02d}/{d.year + 543:04d}"
-
-
-def be_moment(value: Any) -> str:
-    """An ISO moment from the API as dd/mm/yyyy HH:MM (Buddhist era, Bangkok time)."""
-    parsed = _parse(value)
-    if not isinstance(parsed, dt.datetime):
-        return be_day(value)
-    return f"{be_day(parsed)} {parsed:%H:%M} น."
-
-
 def bank_name(code: str | None) -> str:
     """Thai name of a bank code (the code itself when unknown)."""
     bank = get_bank(code or "")
@@ -101,8 +74,6 @@ def bank_name(code: str | None) -> str:
 @bp.context_processor
 def _helpers() -> dict[str, Any]:
     return {
-        "be_day": be_day,
-        "be_moment": be_moment,
         "bank_name": bank_name,
         "mask_account": mask_account_no,
         "STATES": STATES,
@@ -114,6 +85,7 @@ def _helpers() -> dict[str, Any]:
         "IMPORT_STATUS_TH": IMPORT_STATUS_TH,
         "SHAPE_TH": SHAPE_TH,
         "ALERT_KIND_TH": ALERT_KIND_TH,
+        "CORRECTABLE": CORRECTABLE,
         "can_act": g.get("user") is not None and g.user.role in ACTORS,
     }
 
@@ -306,7 +278,7 @@ def result_import(import_id: int) -> ResponseReturnValue:
     imp = r.data
     b = _read(f"/api/payment/batches/{imp['batch_id']}")
     batch = b.data if b.ok else None
-    attention = [line for line in (batch or {}).get("lines", []) if line["state"] in ("failed", "review")]
+    attention = [line for line in (batch or {}).get("lines", []) if line["state"] in ATTENTION]
     return render_template("payments/import.html", imp=imp, batch=batch, attention=attention)
 
 
