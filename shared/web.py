@@ -88,11 +88,13 @@ FIELD_MESSAGES = {
     "Invalid JSON body.": "ข้อมูล JSON ไม่ถูกต้อง",
     "Invalid value.": "ค่าไม่ถูกต้อง",
     "Must be one of": "ต้องเป็นค่าใดค่าหนึ่งต่อไปนี้",
-    "Length must be between": "ความยาวไม่อยู่ในช่วงที่กำหนด",
+    "Length must be between": "ความยาวต้องอยู่ระหว่าง",
     "Shorter than minimum length": "สั้นเกินไป",
     "Longer than maximum length": "ยาวเกินกำหนด",
     "Must be greater than or equal to": "ต้องไม่น้อยกว่า",
     "Must be less than or equal to": "ต้องไม่มากกว่า",
+    "Must be greater than": "ต้องมากกว่า",
+    "Must be less than": "ต้องน้อยกว่า",
     "String does not match expected pattern.": "รูปแบบไม่ถูกต้อง",
 }
 
@@ -103,8 +105,21 @@ def thai_message(message: str) -> str:
         return FIELD_MESSAGES[message]
     for prefix, thai in FIELD_MESSAGES.items():
         if message.startswith(prefix):
-            return thai + message[len(prefix) :].rstrip(".")
+            rest = message[len(prefix) :].rstrip(".")
+            for english, thai_rest in _CONNECTORS:
+                rest = rest.replace(english, thai_rest)
+            return thai + rest
     return message
+
+
+#: The second halves of marshmallow's range messages ("… 2500 and less than or equal to 2700").
+_CONNECTORS = (
+    (" and less than or equal to ", " และไม่มากกว่า "),
+    (" and less than ", " และน้อยกว่า "),
+    (" and greater than or equal to ", " และไม่น้อยกว่า "),
+    (" and greater than ", " และมากกว่า "),
+    (" and ", " ถึง "),  # "between 1 and 80"
+)
 
 
 def flatten_fields(errors: Any, prefix: str = "") -> dict[str, str]:
