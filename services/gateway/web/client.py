@@ -74,11 +74,20 @@ def api(
     files: Mapping[str, Any] | None = None,
     data: Mapping[str, Any] | None = None,
     timeout: float = 60.0,
+    headers: Mapping[str, str] | None = None,
 ) -> ApiResult:
-    """Call a stage service's API as the logged-in user (see the module docstring)."""
+    """Call a stage service's API as the logged-in user (see the module docstring).
+
+    ``headers`` adds request headers, e.g. ``{"Idempotency-Key": ...}`` from a form, so that a
+    form sent twice (double click, back and resend) records once.
+    """
     service, full = _split(path)
     web_user = g.get("web_user")
-    headers = {"Accept": "application/json", "X-Forwarded-For": request.remote_addr or ""}
+    headers = {
+        **(headers or {}),
+        "Accept": "application/json",
+        "X-Forwarded-For": request.remote_addr or "",
+    }
     if web_user is not None:
         headers["Authorization"] = f"Bearer {web_user[0].access_token}"
     if "X-Request-Id" in request.headers:
