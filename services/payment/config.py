@@ -18,7 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from services.payment.ktb import MAX_RUNNING_NO, FileSettings
-from services.payment.reports import ReportLimits
+from services.payment.reports import ReportLimits, vocabulary_problems
 from shared.config import env, env_bool, env_int
 from shared.money import MAX_AMOUNT
 
@@ -124,8 +124,10 @@ def load_settings(overrides: Mapping[str, Any] | None = None) -> PaymentSettings
         xlsx_max_entries=env_int("XLSX_MAX_ENTRIES", 1000, service=SERVICE),
         success_tokens=_codes("RESULT_SUCCESS_TOKENS"),
         failed_tokens=_codes("RESULT_FAILED_TOKENS"),
+        reversal_tokens=_codes("RESULT_REVERSAL_TOKENS"),
         echo_success_codes=_codes("KTB_ECHO_SUCCESS_CODES"),
         echo_failed_codes=_codes("KTB_ECHO_FAILED_CODES"),
+        echo_reversed_codes=_codes("KTB_ECHO_REVERSED_CODES"),
     )
     settings = PaymentSettings(
         file=file_settings,
@@ -148,7 +150,7 @@ def load_settings(overrides: Mapping[str, Any] | None = None) -> PaymentSettings
             limits=replace(settings.limits, **limit_over),
             **top_over,
         )
-    problems = settings.file.problems()
+    problems = settings.file.problems() + vocabulary_problems(settings.limits)
     if settings.effective_date_offset_days < 0:
         problems.append("KTB_EFFECTIVE_DATE_OFFSET_DAYS must not be negative")
     if problems:

@@ -40,8 +40,8 @@ from shared.money import from_satang
 Id = BigInteger().with_variant(Integer(), "sqlite")  # autoincrementing on SQLite too
 Satang = BigInteger
 
-LINE_STATES = ("pending", "sent", "paid", "failed", "closed_failed", "review")
-FILE_LINE_OUTCOMES = ("pending", "paid", "failed", "review", "cancelled")
+LINE_STATES = ("pending", "sent", "paid", "failed", "closed_failed", "review", "reversed")
+FILE_LINE_OUTCOMES = ("pending", "paid", "failed", "review", "cancelled", "reversed")
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -208,6 +208,12 @@ class FileLine(Base):
     outcome_import_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     raw_status: Mapped[str | None] = mapped_column(String(100), nullable=True)
     reason: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    # A paid transfer the bank reversed later (reliability P10): when, why, the bank's date and
+    # the import that said so.  The outcome fields above keep the original success.
+    reversed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    reversal_reason: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    reversal_value_date: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    reversal_import_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
 
 class FileDownload(Base):

@@ -31,6 +31,7 @@ from shared.money import parse_amount, to_satang
 
 __all__ = [
     "FAILED",
+    "REVERSED",
     "SUCCESS",
     "UNKNOWN",
     "ParsedReport",
@@ -43,7 +44,7 @@ __all__ = [
     "sniff",
 ]
 
-SUCCESS, FAILED, UNKNOWN = "SUCCESS", "FAILED", "UNKNOWN"
+SUCCESS, FAILED, REVERSED, UNKNOWN = "SUCCESS", "FAILED", "REVERSED", "UNKNOWN"
 MAX_LISTED_ERRORS = 100
 HEADER_SEARCH_ROWS = 50
 
@@ -72,8 +73,10 @@ class ReportLimits:
     xlsx_ratio_grace_bytes: int = 100 * 1024  # tiny parts compress well and are harmless
     success_tokens: frozenset[str] = frozenset()
     failed_tokens: frozenset[str] = frozenset()
+    reversal_tokens: frozenset[str] = frozenset()
     echo_success_codes: frozenset[str] = frozenset()
     echo_failed_codes: frozenset[str] = frozenset()
+    echo_reversed_codes: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,15 +120,55 @@ _FAILED_TOKENS = frozenset(
 )
 
 
+# Reversals (reliability P10).  The spec (§8.1) knows nothing about how KTB reports a credit
+# that came back after it was paid; these words are a PROPOSAL, and RESULT_REVERSAL_TOKENS adds
+# the bank's real wording once a real report is seen.  "return" / "คืนเงิน" stay failure words
+# as §8.2 lists them; an office whose report uses them for reversals names them in
+# RESULT_REVERSAL_TOKENS, which is checked before the built-in failure words.
+_REVERSAL_TOKENS = frozenset({"reversed", "reversal", "กลับรายการ", "รายการกลับ", "โอนกลับรายการ"})
+
+
+def vocabulary_problems(limits: ReportLimits) -> list[str]:
+    """Configured status words or echo codes that would mean two things (the service refuses to start)."""
+    out = []
+    success = _SUCCESS_TOKENS | limits.success_tokens
+    failed = limits.failed_tokens | (_FAILED_TOKENS - limits.reversal_tokens)
+    for label, a, b in (
+        ("RESULT_SUCCESS_TOKENS/RESULT_FAILED_TOKENS", success, failed),
+        ("RESULT_SUCCESS_TOKENS/RESULT_REVERSAL_TOKENS", success, limits.reversal_tokens),
+        ("RESULT_FAILED_TOKENS/RESULT_REVERSAL_TOKENS", limits.failed_tokens, limits.reversal_tokens),
+        ("KTB_ECHO_SUCCESS_CODES/KTB_ECHO_FAILED_CODES", limits.echo_success_codes, limits.echo_failed_codes),
+        (
+            "KTB_ECHO_SUCCESS_CODES/KTB_ECHO_REVERSED_CODES",
+            limits.echo_success_codes,
+            limits.echo_reversed_codes,
+        ),
+        (
+            "KTB_ECHO_FAILED_CODES/KTB_ECHO_REVERSED_CODES",
+            limits.echo_failed_codes,
+            limits.echo_reversed_codes,
+        ),
+    ):
+        both = sorted(a & b)
+        if both:
+            out.append(f"{label} share {', '.join(both)}: a status word must mean one thing")
+    return out
+
+
 def normalise_status(raw: str, limits: ReportLimits | None = None) -> str:
-    """SUCCESS or FAILED only for an explicit token; anything else (blank, ``09``) is UNKNOWN."""
+    """SUCCESS, FAILED or REVERSED only for an explicit token; anything else (blank, ``09``) is UNKNOWN."""
     token = " ".join(str(raw).split()).lower()
     extra_ok = limits.success_tokens if limits else frozenset()
     extra_bad = limits.failed_tokens if limits else frozenset()
+    extra_reversed = limits.reversal_tokens if limits else frozenset()
+    if token in extra_reversed:
+        return REVERSED
     if token in _SUCCESS_TOKENS or token in extra_ok:
         return SUCCESS
     if token in _FAILED_TOKENS or token in extra_bad:
         return FAILED
+    if token in _REVERSAL_TOKENS:
+        return REVERSED
     return UNKNOWN
 
 
@@ -330,6 +373,8 @@ def _parse_fixed_width(text: str, limits: ReportLimits) -> ParsedReport:
             status = SUCCESS
         elif code in limits.echo_failed_codes:
             status = FAILED
+        elif code in limits.echo_reversed_codes:
+            status = REVERSED
         else:
             status = UNKNOWN  # the status codes of the echo are not known publicly (§8.1)
         satang = int(fields_["amount"])

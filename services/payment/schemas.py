@@ -19,7 +19,7 @@ from services.payment.services import mask_account
 from shared.money import from_satang
 
 Money = fields.Decimal(places=2, as_string=True)
-STATES = ("pending", "sent", "paid", "failed", "closed_failed", "review")
+STATES = ("pending", "sent", "paid", "failed", "closed_failed", "review", "reversed")
 
 
 # --- arguments -------------------------------------------------------------------------------------
@@ -80,6 +80,27 @@ class StateCountSchema(Schema):
     amount = Money
 
 
+class BucketSchema(StateCountSchema):
+    """One reconciliation bucket (reliability P11)."""
+
+
+class ReconciliationSchema(Schema):
+    """P11: ``pending + paid + failed + reversed + exceptions_open`` = the batch's count (and sums).
+
+    Buckets: pending = pending + sent; failed = failed + closed_failed; exceptions_open =
+    review.  ``balanced`` says the buckets add up to the batch's count and total.
+    """
+
+    pending = fields.Nested(BucketSchema)
+    paid = fields.Nested(BucketSchema)
+    failed = fields.Nested(BucketSchema)
+    reversed = fields.Nested(BucketSchema)
+    exceptions_open = fields.Nested(BucketSchema)
+    count = fields.Integer()
+    amount = Money
+    balanced = fields.Boolean()
+
+
 class BatchSummarySchema(Schema):
     """A payout batch with counts per state."""
 
@@ -96,6 +117,7 @@ class BatchSummarySchema(Schema):
     total_amount = Money
     paid_total = Money
     counts = fields.Dict(keys=fields.String(), values=fields.Nested(StateCountSchema))
+    reconciliation = fields.Nested(ReconciliationSchema)
     created_at = fields.DateTime()
     settled_at = fields.DateTime(allow_none=True)
     settled_by = fields.String(allow_none=True)
@@ -129,6 +151,14 @@ class LineSchema(Schema):
     paid_at = fields.DateTime(allow_none=True)
     paid_ref2 = fields.String(allow_none=True)
     close_reason = fields.String(allow_none=True)
+    reversed_at = fields.DateTime(
+        allow_none=True,
+        metadata={"description": "when the bank's reversal of the latest transfer was imported"},
+    )
+    reversal_reason = fields.String(allow_none=True)
+    reversal_value_date = fields.String(
+        allow_none=True, metadata={"description": "the bank's date, as given"}
+    )
 
 
 class FileSchema(Schema):
@@ -236,11 +266,14 @@ class ImportSchema(Schema):
     duplicate_of = fields.Integer(allow_none=True)
     lines = fields.Function(lambda i: i.counts.get("lines"))
     matched = fields.Function(lambda i: i.counts.get("matched", 0))
+    applied = fields.Function(lambda i: i.counts.get("applied", 0))
     paid = fields.Function(lambda i: i.counts.get("paid", 0))
     failed = fields.Function(lambda i: i.counts.get("failed", 0))
     review = fields.Function(lambda i: i.counts.get("review", 0))
     duplicates = fields.Function(lambda i: i.counts.get("duplicates", 0))
     contradictions = fields.Function(lambda i: i.counts.get("contradictions", 0))
+    reversed = fields.Function(lambda i: i.counts.get("reversed", 0))
+    invalid_reversals = fields.Function(lambda i: i.counts.get("invalid_reversals", 0))
     unknown = fields.Function(lambda i: i.counts.get("unknown", 0))
     ambiguous = fields.Function(lambda i: i.counts.get("ambiguous", 0))
     unmatched = fields.List(fields.Dict())
@@ -279,6 +312,14 @@ class ImportListSchema(Schema):
 def present_batch(batch: PayoutBatch, counts: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
     """A batch with its counts per state (every state present)."""
     full = {state: dict(counts.get(state, {"count": 0, "amount": from_satang(0)})) for state in STATES}
+    reconciliation: dict[str, Any] = domain.buckets(full)
+    added = sum(b["count"] for b in reconciliation.values())
+    amount = sum((b["amount"] for b in reconciliation.values()), from_satang(0))
+    reconciliation.update(
+        count=batch.line_count,
+        amount=batch.total_amount,
+        balanced=added == batch.line_count and amount == batch.total_amount,
+    )
     return {
         "id": batch.id,
         "approval_batch_id": batch.approval_batch_id,
@@ -293,6 +334,7 @@ def present_batch(batch: PayoutBatch, counts: Mapping[str, Mapping[str, Any]]) -
         "total_amount": batch.total_amount,
         "paid_total": full["paid"]["amount"],
         "counts": full,
+        "reconciliation": reconciliation,
         "created_at": batch.created_at,
         "settled_at": batch.settled_at,
         "settled_by": batch.settled_by,
@@ -301,6 +343,7 @@ def present_batch(batch: PayoutBatch, counts: Mapping[str, Mapping[str, Any]]) -
 
 def present_line(line: PayoutLine, transfer: FileLine | None, *, masked: bool) -> dict[str, Any]:
     """One line; the account number masked unless the viewer may see it in full."""
+    reversal = transfer if transfer is not None and transfer.reversed_at is not None else None
     return {
         "id": line.id,
         "case_id": line.case_id,
@@ -320,6 +363,9 @@ def present_line(line: PayoutLine, transfer: FileLine | None, *, masked: bool) -
         "paid_at": line.paid_at,
         "paid_ref2": line.paid_ref2,
         "close_reason": line.close_reason,
+        "reversed_at": reversal.reversed_at if reversal else None,
+        "reversal_reason": reversal.reversal_reason if reversal else None,
+        "reversal_value_date": reversal.reversal_value_date if reversal else None,
     }
 
 

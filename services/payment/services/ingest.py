@@ -14,8 +14,14 @@ A ref2 we never made is an unknown reference and is not guessed at.  After match
 account (last 10 digits) and amount are compared with what was sent: any difference, or a
 status that is not clearly success or failure, puts the line in review, never "paid".
 
-Invariant (P8): ``applied + review + duplicates + contradictions + unknown + ambiguous`` equals
-the number of lines in the file.
+Reversals (P10): a line whose status is a reversal word (``reports.REVERSED``) moves a *paid*
+transfer and its payee to ``reversed`` (with the reason, the bank's date and the import); a
+reversal of a transfer that was never paid is an ``invalid_reversal`` exception for finance and
+changes nothing; a second reversal is a duplicate.  Lines of one report are applied in order, so
+a success followed by its reversal in the same report ends reversed.
+
+Invariant (P8): ``applied + reversed + review + duplicates + contradictions + invalid_reversals
++ unknown + ambiguous`` equals the number of lines in the file.
 """
 
 from __future__ import annotations
@@ -185,6 +191,7 @@ class _Transfer:
     recv_account: str
     outcome: str
     new: tuple[str, str | None, str | None] | None = None  # (outcome, raw status, reason) once changed
+    reversal: tuple[str | None, str | None] | None = None  # (reason, bank's date) once reversed
 
 
 @dataclass(slots=True)
@@ -307,6 +314,9 @@ def _reason(record: reports.ResultRecord) -> str:
     return " ".join(parts) or ("โอนสำเร็จ" if record.status == reports.SUCCESS else record.raw_status or "")
 
 
+_ALERT_KIND = {Outcome.REVERSED: "reversal", Outcome.INVALID_REVERSAL: "invalid_reversal"}
+
+
 def _reject(session: Session, imp: ResultImport, job: Job | None, exc: reports.ReportError) -> ResultImport:
     imp.status = "rejected"
     imp.error_message = exc.message
@@ -374,6 +384,7 @@ def run_result_import(session: Session, *, import_id: int, settings: PaymentSett
     alerts: list[PaymentAlert] = []
     paid: list[tuple[_Payee, _Transfer]] = []
     failed: list[_Payee] = []
+    reversed_: list[_Payee] = []
     seen: set[int] = set()
     reported: dict[int, Counter[str]] = defaultdict(Counter)
     for record in parsed.records:
@@ -414,7 +425,10 @@ def run_result_import(session: Session, *, import_id: int, settings: PaymentSett
                 f"สถานะ {record.raw_status!r} ไม่ชัดเจน" if record.status == reports.UNKNOWN else None
             )
             reason = _reason(record)
-            if decision.file_line_outcome:
+            if decision.file_line_outcome == "reversed":
+                t.outcome = "reversed"
+                t.reversal = ((reason or "")[:500] or None, (record.value_date or "")[:40] or None)
+            elif decision.file_line_outcome:
                 t.outcome = decision.file_line_outcome
                 t.new = (
                     t.outcome,
@@ -433,6 +447,11 @@ def run_result_import(session: Session, *, import_id: int, settings: PaymentSett
             elif decision.line_state == LineState.REVIEW:
                 payee.state = LineState.REVIEW
                 payee.new = (payee.state, f"รอตรวจสอบ: {note}"[:500])
+            elif decision.line_state == LineState.REVERSED:
+                payee.state = LineState.REVERSED
+                when = f" (วันที่ตามธนาคาร {record.value_date})" if record.value_date else ""
+                payee.new = (payee.state, f"ธนาคารโอนคืน: {reason}{when}"[:500])
+                reversed_.append(payee)
             if decision.alert:
                 alerts.append(
                     PaymentAlert(
@@ -440,7 +459,7 @@ def run_result_import(session: Session, *, import_id: int, settings: PaymentSett
                         district_code=batch.district_code,
                         line_id=payee.id,
                         import_id=imp.id,
-                        kind="contradiction",
+                        kind=_ALERT_KIND.get(outcome, "contradiction"),
                         message=f"{payee.case_no} ({t.ref2}): {decision.alert}",
                     )
                 )
@@ -474,7 +493,11 @@ def run_result_import(session: Session, *, import_id: int, settings: PaymentSett
         state,
         len(parsed.records),
         counts,
-        (len(paid), len(failed)),
+        (
+            sum(1 for payee, _ in paid if payee.state == LineState.PAID),
+            len(failed),
+            len(reversed_),
+        ),
         unmatched,
         seen,
         reported,
@@ -501,6 +524,23 @@ def _post(
     }
     # Outcomes first: the partial unique index refuses a second paid transfer of a payee here.
     _update_grouped(session, FileLine.__table__, transfers, outcome_at=now, outcome_import_id=imp.id)
+    # Reversals after them (a transfer paid earlier in this same report is reversed here); the
+    # outcome fields keep the original success.
+    reversals = {
+        t.id: {"reversal_reason": t.reversal[0], "reversal_value_date": t.reversal[1]}
+        for t in state.transfers
+        if t.reversal
+    }
+    _update_grouped(
+        session,
+        FileLine.__table__,
+        reversals,
+        outcome="reversed",
+        reversed_at=now,
+        reversal_import_id=imp.id,
+    )
+    # A payee paid and then reversed by this same report ends reversed: never marked paid.
+    paid = [(payee, t) for payee, t in paid if payee.state == LineState.PAID]
     table = PayoutLine.__table__
     paid_ids = [payee.id for payee, _ in paid]
     ref2 = select(FileLine.ref2).where(FileLine.id == table.c.current_file_line_id).scalar_subquery()
@@ -517,6 +557,7 @@ def _post(
             raise RuntimeError("a payee would be paid twice; the import is rolled back")
     others = {
         p.id: {"state": p.new[0], "last_outcome": p.new[1]}
+        | ({"paid_at": None, "paid_ref2": None} if p.new[0] == LineState.REVERSED else {})
         for p in state.payees.values()
         if p.new and p.new[0] != LineState.PAID
     }
@@ -563,7 +604,7 @@ def _finish(
     state: _Batch,
     lines_in_file: int,
     counts: Counter[str],
-    applied: tuple[int, int],
+    applied: tuple[int, int, int],
     unmatched: list[dict[str, Any]],
     seen: set[int],
     reported: dict[int, Counter[str]],
@@ -575,9 +616,11 @@ def _finish(
         "applied": counts[Outcome.APPLIED],
         "paid": applied[0],
         "failed": applied[1],
+        "reversed": applied[2],
         "review": counts[Outcome.REVIEW],
         "duplicates": counts[Outcome.DUPLICATE],
         "contradictions": counts[Outcome.CONTRADICTION],
+        "invalid_reversals": counts[Outcome.INVALID_REVERSAL],
         "unknown": counts[Outcome.UNKNOWN_REFERENCE],
         "ambiguous": counts[Outcome.AMBIGUOUS],
     }

@@ -37,6 +37,16 @@ def decide(
         (("SUCCESS", "failed", "pending"), Outcome.CONTRADICTION, None, None),
         (("SUCCESS", "cancelled", "pending"), Outcome.CONTRADICTION, None, None),
         (("FAILED", "cancelled", "pending"), Outcome.DUPLICATE, None, None),
+        # reversals (reliability P10)
+        (("REVERSED", "paid", "paid"), Outcome.REVERSED, LineState.REVERSED, "reversed"),
+        (("REVERSED", "reversed", "reversed"), Outcome.DUPLICATE, None, None),
+        (("REVERSED", "pending", "sent"), Outcome.INVALID_REVERSAL, None, None),
+        (("REVERSED", "review", "review"), Outcome.INVALID_REVERSAL, None, None),
+        (("REVERSED", "failed", "failed"), Outcome.INVALID_REVERSAL, None, None),
+        (("REVERSED", "cancelled", "pending"), Outcome.INVALID_REVERSAL, None, None),
+        (("SUCCESS", "reversed", "reversed"), Outcome.DUPLICATE, None, None),
+        (("UNKNOWN", "reversed", "reversed"), Outcome.DUPLICATE, None, None),
+        (("FAILED", "reversed", "reversed"), Outcome.CONTRADICTION, None, None),
     ],
 )
 def test_decisions(
@@ -44,7 +54,25 @@ def test_decisions(
 ) -> None:
     got = decide(*args)
     assert (got.outcome, got.line_state, got.file_line_outcome) == (outcome, line_state, transfer)
-    assert (got.alert is not None) == (outcome is Outcome.CONTRADICTION)
+    alerted = {Outcome.CONTRADICTION, Outcome.REVERSED, Outcome.INVALID_REVERSAL}
+    assert (got.alert is not None) == (outcome in alerted)
+
+
+def test_a_reversal_that_does_not_match_what_was_paid_changes_nothing() -> None:
+    got = decide("REVERSED", "paid", "paid", mismatch="จำนวนเงินไม่ตรง")
+    assert (got.outcome, got.line_state, got.file_line_outcome) == (Outcome.CONTRADICTION, None, None)
+    assert got.alert
+
+
+def test_every_state_has_exactly_one_bucket() -> None:
+    assert {domain.bucket_of(state) for state in LineState} == set(domain.BUCKETS)
+    counts = {state.value: {"count": 1, "amount": 10} for state in LineState}
+    totals = domain.buckets(counts)
+    assert sum(b["count"] for b in totals.values()) == len(LineState)
+    assert sum(b["amount"] for b in totals.values()) == 10 * len(LineState)
+    assert totals["pending"]["count"] == 2  # pending and sent
+    assert totals["failed"]["count"] == 2  # failed and closed_failed
+    assert totals["exceptions_open"]["count"] == 1  # review
 
 
 def test_a_mismatch_is_review_never_paid() -> None:
@@ -62,8 +90,8 @@ def test_success_for_a_payee_already_paid_elsewhere_is_a_contradiction() -> None
 @pytest.mark.parametrize(
     ("action", "allowed"),
     [
-        ("correct_bank", {"pending", "failed"}),
-        ("close_failed", {"pending", "failed"}),
+        ("correct_bank", {"pending", "failed", "reversed"}),
+        ("close_failed", {"pending", "failed", "reversed"}),
         ("resolve_review", {"review"}),
         ("send", {"pending", "failed"}),
     ],

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from services.payment import ktb, reports
-from services.payment.reports import FAILED, SUCCESS, UNKNOWN, ReportError, ReportLimits
+from services.payment.reports import FAILED, REVERSED, SUCCESS, UNKNOWN, ReportError, ReportLimits
 
 pytestmark = [pytest.mark.unit]
 LIMITS = ReportLimits()
@@ -274,10 +274,44 @@ class TestZipBombs:
         ("", UNKNOWN),
         ("pending", UNKNOWN),
         ("success?", UNKNOWN),
+        ("REVERSED", REVERSED),
+        (" Reversal ", REVERSED),
+        ("กลับรายการ", REVERSED),
+        ("return", FAILED),  # a §8.2 failure word, unless configured as a reversal word
     ],
 )
 def test_only_explicit_tokens_count_as_success_or_failure(raw: str, expected: str) -> None:
     assert reports.normalise_status(raw) == expected
+
+
+def test_reversal_words_are_configurable_and_win_over_the_built_in_failure_words() -> None:
+    limits = ReportLimits(reversal_tokens=frozenset({"return", "โอนคืน"}))
+    assert reports.normalise_status("RETURN", limits) == REVERSED
+    assert reports.normalise_status("โอนคืน", limits) == REVERSED
+    assert reports.normalise_status("คืนเงิน", limits) == FAILED
+    assert reports.vocabulary_problems(limits) == []
+
+
+@pytest.mark.parametrize(
+    "limits",
+    [
+        ReportLimits(reversal_tokens=frozenset({"success"})),
+        ReportLimits(failed_tokens=frozenset({"x"}), reversal_tokens=frozenset({"x"})),
+        ReportLimits(success_tokens=frozenset({"fail"})),
+        ReportLimits(echo_success_codes=frozenset({"09"}), echo_reversed_codes=frozenset({"09"})),
+    ],
+)
+def test_a_word_with_two_meanings_is_refused(limits: ReportLimits) -> None:
+    assert reports.vocabulary_problems(limits)
+
+
+def test_the_fixed_width_echo_reads_reversal_codes_when_configured() -> None:
+    line = ktb.TransferLine(
+        "a", "a", "004", None, "1112223334", "นายสมชาย รักไทย", Decimal("1000.00"), "WF1-1"
+    )
+    built = ktb.build_files([line], group="other", settings=SPEC, effective_date=dt.date(2026, 1, 15))
+    known = ReportLimits(echo_reversed_codes=frozenset({"09"}))
+    assert [r.status for r in parse(built.txt, "echo.txt", known).records] == [REVERSED]
 
 
 def test_content_key_ignores_line_endings_trailing_spaces_and_encoding() -> None:
