@@ -385,6 +385,9 @@ def test_pages_follow_the_role(live: Any, page_as: Any, shot: Any) -> None:
     assert central.locator("form[data-upload]").count() == 0
     assert central.locator("form[data-visit-form]").count() == 0
     shot(central, "central-detail")
+    response = central.goto("/cases/abc%3Fstatus=paid")  # not a case id: never sent on to intake
+    assert response is not None
+    assert response.status == 404
     response = central.goto("/cases/new")
     assert response is not None
     assert response.status == 403

@@ -150,6 +150,8 @@ FORM_FIELDS = (
 _SEPARATORS = re.compile(r"[\s\-]")
 _NATIONAL_ID = re.compile(r"[0-9]{13}", re.ASCII)
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+#: What a case id in a page URL may look like before it goes into an API path (intake's are UUIDs).
+_CASE_ID = re.compile(r"[0-9A-Za-z-]{1,64}")
 
 
 # --- helpers ---------------------------------------------------------------------------------------
@@ -183,6 +185,13 @@ def _file_size(n: Any) -> str:
     if size >= 1024:
         return f"{size / 1024:,.0f} KB"
     return f"{size:,} ไบต์"
+
+
+@bp.url_value_preprocessor
+def _check_case_id(_endpoint: str | None, values: dict[str, Any] | None) -> None:
+    """A case id that cannot be one (``%3F`` and the like) is not found, and never reaches an API path."""
+    if values and "case_id" in values and not _CASE_ID.fullmatch(values["case_id"]):
+        abort(404)
 
 
 @bp.context_processor
