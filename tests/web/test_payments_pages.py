@@ -235,6 +235,25 @@ def test_finance_pays_a_batch_from_files_to_settlement(
     assert "9876543210" in xlsx_values(xlsx)
     shot(page, "files-listed")
 
+    # Not a result report: refused at once, on the batch page, and nothing is imported.
+    page.set_input_files(
+        "section[data-upload] input[name=file]",
+        files=[{"name": "result.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4\n%%EOF\n"}],
+    )
+    page.click("section[data-upload] button[type=submit]")
+    page.wait_for_selector("section[data-upload] .flash.error")
+    assert page.locator("section[data-imports] tbody tr").count() == 0
+    shot(page, "upload-refused")
+
+    # A report the worker cannot read (a row cut short) is rejected whole, with the line named.
+    cut = result_csv([{**_report_row(sent["006"]), "status": "SUCCESS"}]) + b"WF999999-000001,006\r\n"
+    import_id = upload_result(page, "cut.csv", cut)
+    page.wait_for_selector("[data-import-status=rejected]", timeout=90_000)
+    assert "3" in page.inner_text("[data-import-status=rejected] table")
+    assert lines_by_bank(finance, batch["id"])["006"]["state"] == "sent"
+    shot(page, "import-rejected")
+    page.goto(f"/payments/batches/{batch['id']}")
+
     # The bank's first result: the KTB payee paid, the other payee failed.
     first = result_csv(
         [

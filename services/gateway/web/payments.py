@@ -260,11 +260,7 @@ def upload_results(batch_id: int) -> ResponseReturnValue:
             upload_error=r.message,
             upload_lines=r.error.get("errors") or [],
         )
-    if r.data.get("duplicate_of"):
-        flash(
-            f"ไฟล์นี้เคยนำเข้าแล้ว (การนำเข้าครั้งที่ {r.data['duplicate_of']}) ระบบไม่ได้เปลี่ยนแปลงข้อมูลใด ๆ",
-            "ok",
-        )
+    # A duplicate answers at once (status done, duplicate_of): the import page says so.
     return redirect(url_for("payments.result_import", import_id=r.data["import_id"]), 303)
 
 
