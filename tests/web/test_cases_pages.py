@@ -274,6 +274,8 @@ def test_officer_records_finds_visits_and_edits_a_case(live: Any, page_as: Any, 
     page.fill("input[name=phone]", "08-1234")
     _submit(page)
     expect(page.locator("[data-field=phone] .field-error")).to_contain_text("หมายเลขโทรศัพท์")
+    expect(page.locator("main p.flash.error")).to_have_text(re.compile("ข้อมูลไม่ถูกต้อง: หมายเลขโทรศัพท์"))
+    expect(page.locator("main p.flash.error")).not_to_contain_text("phone")
     shot(page, "edit-bad-phone")
     page.fill("input[name=phone]", "0899999999")
     _submit(page)

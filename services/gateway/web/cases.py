@@ -112,6 +112,13 @@ FIELD_TH = {
     "locked_batch_id": "รายการอนุมัติเงิน",
     "visited_on": "วันที่เยี่ยมบ้าน",
     "findings": "ผลการเยี่ยมบ้าน",
+    "bank.bank_code": "ชื่อธนาคาร",
+    "bank.branch_code": "รหัสสาขาของธนาคาร",
+    "bank.account_name": "ชื่อบัญชีธนาคาร",
+    "bank.account_no": "หมายเลขบัญชีธนาคาร",
+    "q": "ค้นหา",
+    "fiscal_year": "ปีงบประมาณ",
+    "district_code": "สำนักงานเขต",
 }
 #: What happened to a case: audit actions and status-history kinds (``case.<kind>``).
 ACTION_TH = {
@@ -376,6 +383,20 @@ def _case_body(values: Mapping[str, str], *, for_patch: bool) -> tuple[dict[str,
     return body, errors
 
 
+def _message(result: ApiResult) -> str:
+    """The API's sentence for the top of the form; schema errors name their fields in Thai.
+
+    A 400 ``bad_request`` says ``ข้อมูลไม่ถูกต้อง: phone, bank.account_no`` (the API's names); the page
+    names the same fields as its labels do.
+    """
+    if result.ok:
+        return ""
+    if result.code == "bad_request" and result.field_errors:
+        names = [FIELD_TH.get(name, name) for name in result.field_errors]
+        return f"ข้อมูลไม่ถูกต้อง: {', '.join(names)} (ดูข้อความสีแดงใต้ช่อง)"
+    return result.message
+
+
 def _merge_errors(result: ApiResult, own: Mapping[str, str]) -> dict[str, str]:
     errors = dict(result.field_errors)
     errors.update(own)  # the page's own words about a birth date beat the API's "missing"
@@ -414,7 +435,7 @@ def check() -> ResponseReturnValue:
             "cases/check.html",
             values=values,
             errors=result.field_errors,
-            message=result.message,
+            message=_message(result),
             catalogue=catalogue,
         ), result.status
     return render_template(
@@ -463,7 +484,7 @@ def form() -> ResponseReturnValue:
         errors = _merge_errors(result, errors)
         for kind in uploads:
             errors.setdefault(kind, "กรุณาเลือกไฟล์นี้อีกครั้ง (ไฟล์ที่เลือกไว้ยังไม่ได้ส่ง)")
-        message = result.message if not result.ok else ""
+        message = _message(result)
         status = result.status if not result.ok else 400
         return render_template(
             "cases/record.html", values=values, errors=errors, message=message, **context
@@ -570,7 +591,7 @@ def index() -> ResponseReturnValue:
         page=page,
         per_page=PER_PAGE,
         errors=errors,
-        message=result.message,
+        message=_message(result),
         fiscal_years=range(current_fy, current_fy - 6, -1),
         city_wide=g.user.district_code is None,
         districts=_districts() if g.user.district_code is None else [],
@@ -642,7 +663,7 @@ def home_visit(case_id: str) -> ResponseReturnValue:
         errors = result.field_errors
     context = _detail_context(case_id)
     status = result.status if result is not None else 400
-    message = result.message if result is not None else ""
+    message = _message(result) if result is not None else ""
     return render_template(
         "cases/detail.html", errors=errors, visit=visit, visit_message=message, **context
     ), status
@@ -712,7 +733,7 @@ def edit(case_id: str) -> ResponseReturnValue:
         "cases/edit.html",
         values=values,
         errors=_merge_errors(result, errors),
-        message=result.message if not result.ok else "",
+        message=_message(result),
         conflict=result.status == 409,
         **context,
     ), (result.status if not result.ok else 400)
