@@ -281,6 +281,27 @@ def test_finance_pays_a_batch_from_files_to_settlement(
     page.wait_for_selector(f"[data-duplicate-of='{import_id}']")
     shot(page, "duplicate-upload")
 
+    # A later report that contradicts a recorded payment changes nothing and raises an alert,
+    # which finance acknowledges on the batch page.
+    page.goto(f"/payments/batches/{batch['id']}")
+    contradicting = result_csv([{**_report_row(sent["006"]), "status": "FAILED", "reason_text": "LATE"}])
+    upload_result(page, "ktb-result-late.csv", contradicting)
+    page.wait_for_selector("[data-import-status=done]", timeout=90_000)
+    assert page.inner_text("table[data-summary] tr[data-count=contradictions] td") == "1"
+    page.click("text=กลับไปชุดจ่ายเงิน >> nth=-1")
+    alert = page.locator("section[data-alerts]")
+    assert "ขัดแย้ง" in alert.inner_text()
+    ktb_row = f"table[data-lines] tr[data-case-no='{sent['006']['case_no']}']"
+    assert "จ่ายสำเร็จแล้ว" in page.inner_text(ktb_row)
+    shot(page, "alert")
+    with page.expect_navigation():
+        alert.locator("button:has-text('รับทราบ')").click()
+    assert "รับทราบ" in page.locator(".flash.ok").inner_text()
+    assert page.locator("section[data-alerts]").count() == 0
+    page.goto("/payments/alerts?show=all")
+    assert "รับทราบแล้ว" in page.inner_text("table[data-alerts]")
+    assert "finance.1008" in page.inner_text("table[data-alerts]")
+
     # Settling is blocked while a payee failed: the final review list says which.
     page.goto(f"/payments/batches/{batch['id']}/review")
     assert "โอนไม่สำเร็จ" in page.locator("section[data-blocking]").inner_text()
@@ -311,11 +332,24 @@ def test_finance_pays_a_batch_from_files_to_settlement(
     assert "ธ.ก.ส." in corrected.inner_text()
     shot(page, "corrected")
 
-    # The next file of the other banks: the corrected payee only, with a new ref2.
+    # The next file of the other banks: the corrected payee only, with a new ref2.  A file the
+    # bank never processed can be cancelled (with a reason); the next one has new ref2s again.
+    download(page, f"{other} button[data-format=txt]")
+    cancelled_ref2 = lines_by_bank(finance, batch["id"])["034"]["ref2"]
+    assert cancelled_ref2 != sent["014"]["ref2"]
+    page.reload()
+    page.locator("section[data-files] tbody tr").last.locator("text=ยกเลิกไฟล์").click()
+    page.fill("textarea[name=reason]", "ผู้ทำหน้าที่โอนยังไม่ได้นำเข้าโปรแกรม ต้องการแก้วันที่โอน")
+    page.once("dialog", lambda dialog: dialog.accept())
+    with page.expect_navigation():
+        page.click("main form button[type=submit]")
+    assert "ยกเลิกไฟล์" in page.locator(".flash.ok").inner_text()
+    assert "ยกเลิกแล้ว" in page.locator("section[data-files] tbody tr").last.inner_text()
     name, txt2 = download(page, f"{other} button[data-format=txt]")
     assert name.startswith("KTB_STD_")
     assert txt2.count(b"\r\n") == 2
     resent = lines_by_bank(finance, batch["id"])["034"]
+    assert resent["ref2"] != cancelled_ref2
     assert resent["ref2"] != sent["014"]["ref2"]
     assert resent["ref2"].encode() in txt2
     assert sent["014"]["ref2"].encode() not in txt2
