@@ -140,3 +140,40 @@ def test_password_change_ends_other_sessions(app: Any) -> None:
     )
     assert short.status_code == 400
     assert "รหัสผ่านต้องมีอย่างน้อย 8 ตัวอักษร" in short.get_data(as_text=True)
+
+
+MENUS = {
+    "officer.1008": {"บันทึกข้อมูลเคส", "แสดงข้อมูลเคส", "จัดทำรายการขออนุมัติเงิน", "พิมพ์รายงานขออนุมัติเงิน"},
+    "head.1008": {"บันทึกข้อมูลเคส", "แสดงข้อมูลเคส", "จัดทำรายการขออนุมัติเงิน", "พิมพ์รายงานขออนุมัติเงิน"},
+    "finance.1008": {"พิมพ์รายงานขออนุมัติเงิน", "จ่ายเงินประชาชน"},
+    "central.admin": {
+        "แสดงข้อมูลเคส",
+        "พิมพ์รายงานขออนุมัติเงิน",
+        "จ่ายเงินประชาชน",
+        "สรุปภาพรวม",
+        "ผู้ใช้และสิทธิ์",
+        "ประเภทความช่วยเหลือและโครงการ",
+        "งบประมาณ",
+        "ระบบปฏิบัติการ",
+    },
+    "operator": {"ระบบปฏิบัติการ"},
+}
+CASE_SCREENS = {"บันทึกข้อมูลเคส", "แสดงข้อมูลเคส", "จัดทำรายการขออนุมัติเงิน"}
+
+
+@pytest.mark.parametrize("username", sorted(MENUS))
+def test_the_menu_shows_only_what_the_role_may_do(app: Any, username: str) -> None:
+    c = app.test_client()
+    login(c, username, ip=f"10.3.0.{sorted(MENUS).index(username) + 1}")
+    html = c.get("/profile").get_data(as_text=True)
+    nav = re.search(r'<nav class="menu">(.*?)</nav>', html, re.S)
+    assert nav, "the menu is shown"
+    labels = set(re.findall(r">([^<>]+)</a>", nav.group(1)))
+    assert {"หน้าหลัก", "ข้อมูลผู้ใช้", "เปลี่ยนรหัสผ่าน"} <= labels
+    assert MENUS[username] <= labels
+    if username in ("finance.1008", "operator"):
+        assert not labels & CASE_SCREENS, labels
+    if username == "operator":
+        assert not labels & {"จ่ายเงินประชาชน", "พิมพ์รายงานขออนุมัติเงิน"}, labels
+    if username != "central.admin":
+        assert not labels & {"ผู้ใช้และสิทธิ์", "งบประมาณ"}, labels
