@@ -1,6 +1,6 @@
 """The stage events of E-Case: payload schemas (one per event type and version) and routes.
 
-Producers own their events: intake (case.*, cases.*), approval (case.placed_on_agenda,
+Producers own their events: intake (case.*, cases.*, welfare_card.*), approval (case.placed_on_agenda,
 case.amended, case.deferred, case.restored, case.disqualified, batch.*), payment (payout.*,
 batch.settled).  Imported by ``shared.events`` so every process knows every contract.
 
@@ -14,6 +14,8 @@ from __future__ import annotations
 import datetime as dt
 
 from marshmallow import Schema, fields, validate
+
+from shared.welfare_card import AGENCY_CODES, GROUP_CODES, PROGRESS_CODES, PROJECT_KINDS, RESULT_CODES
 
 Money = fields.Decimal  # always used with places=2, as_string=True
 
@@ -236,6 +238,113 @@ class PaymentResultImportRequestedV1(Schema):
     district_code = fields.String(required=True)
 
 
+# --- intake: the state welfare card measure (docs/welfare_card.md) ------------------------------
+# No national ID travels: a participant is named by intake's opaque ``participant_id``.
+_PROVINCE = validate.Regexp(r"^[0-9]{2}$")
+_AREA = validate.Regexp(r"^[0-9]{4}$")
+
+
+class WelfareCardCount(Schema):
+    """How many participants one (area, agency, group) has: the change an import made and the total after."""
+
+    province_code = fields.String(required=True, validate=_PROVINCE)
+    area_code = fields.String(required=True, validate=_AREA)
+    agency = fields.String(required=True, validate=validate.OneOf(AGENCY_CODES))
+    group = fields.String(required=True, validate=validate.OneOf(GROUP_CODES))
+    delta = fields.Integer(required=True)
+    total = fields.Integer(required=True, validate=validate.Range(min=0))
+
+
+class WelfareCardParticipantsChangedV1(Schema):
+    """welfare_card.participants_changed: an import of the participants list was applied.
+
+    ``counts`` names only the (area, agency, group) keys whose number changed; ``total`` is the
+    number after this import, so a consumer may simply set it.  Sent only when the import added or
+    changed someone (re-importing the same file sends nothing).
+    """
+
+    import_id = fields.Integer(required=True)
+    applied_at = fields.AwareDateTime(required=True, default_timezone=dt.UTC)
+    applied_by = fields.String(required=True)
+    province_code = fields.String(load_default=None, allow_none=True, validate=_PROVINCE)
+    agency = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(AGENCY_CODES))
+    lines = fields.Integer(required=True, validate=validate.Range(min=0))
+    added = fields.Integer(required=True, validate=validate.Range(min=0))
+    updated = fields.Integer(required=True, validate=validate.Range(min=0))
+    unchanged = fields.Integer(required=True, validate=validate.Range(min=0))
+    counts = fields.List(fields.Nested(WelfareCardCount), required=True)
+    #: The development phase's recording deadline in force (configuration): missing results are
+    #: late after it.
+    development_record_by = fields.Date(load_default=None, allow_none=True)
+
+
+class WelfareCardParticipantRef(Schema):
+    """A participant as the summaries know them: opaque id, area, agency and group."""
+
+    participant_id = fields.String(required=True)
+    province_code = fields.String(required=True, validate=_PROVINCE)
+    area_code = fields.String(required=True, validate=_AREA)
+    agency = fields.String(required=True, validate=validate.OneOf(AGENCY_CODES))
+    group = fields.String(required=True, validate=validate.OneOf(GROUP_CODES))
+
+
+class WelfareCardDevelopmentRecordedV1(WelfareCardParticipantRef):
+    """welfare_card.development_recorded: a project's result for one participant was recorded.
+
+    One record per (participant, project): a correction sends the same ``development_id`` with a
+    higher ``revision`` (keep the highest).  ``late`` when recorded after ``record_by``.
+    """
+
+    development_id = fields.Integer(required=True)
+    revision = fields.Integer(required=True, validate=validate.Range(min=1))
+    project_id = fields.Integer(required=True)
+    project_name = fields.String(required=True)
+    project_kind = fields.String(required=True, validate=validate.OneOf(tuple(PROJECT_KINDS)))
+    project_agency = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(AGENCY_CODES))
+    project_province_code = fields.String(load_default=None, allow_none=True, validate=_PROVINCE)
+    result = fields.String(required=True, validate=validate.OneOf(RESULT_CODES))
+    recorded_on = fields.Date(required=True)
+    recorded_at = fields.AwareDateTime(required=True, default_timezone=dt.UTC)
+    recorded_by_role = fields.String(required=True)
+    record_by = fields.Date(load_default=None, allow_none=True)
+    late = fields.Boolean(required=True)
+
+
+class WelfareCardFollowUpRecordedV1(WelfareCardParticipantRef):
+    """welfare_card.follow_up_recorded: a district team recorded a participant's progress for a round.
+
+    One record per (participant, round): a correction sends the same ``follow_up_id`` with a higher
+    ``revision``.
+    """
+
+    follow_up_id = fields.Integer(required=True)
+    revision = fields.Integer(required=True, validate=validate.Range(min=1))
+    round = fields.String(required=True, validate=validate.Regexp(r"^[0-9]{4}-[0-9]{2}$"))
+    progress = fields.String(required=True, validate=validate.OneOf(PROGRESS_CODES))
+    recorded_on = fields.Date(required=True)
+    recorded_at = fields.AwareDateTime(required=True, default_timezone=dt.UTC)
+    record_by = fields.Date(load_default=None, allow_none=True)
+    late = fields.Boolean(required=True)
+
+
+class WelfareCardIntentRegisteredV1(Schema):
+    """welfare_card.intent_registered: a district recorded a citizen's wish to join (แบบย่อ)."""
+
+    intent_id = fields.Integer(required=True)
+    province_code = fields.String(required=True, validate=_PROVINCE)
+    area_code = fields.String(required=True, validate=_AREA)
+    agency = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(AGENCY_CODES))
+    place_id = fields.Integer(load_default=None, allow_none=True)
+    registered_on = fields.Date(required=True)
+    registered_at = fields.AwareDateTime(required=True, default_timezone=dt.UTC)
+
+
+class WelfareCardImportRequestedV1(Schema):
+    """welfare_card.import_requested: intake's own request to its worker to apply an uploaded list."""
+
+    import_id = fields.Integer(required=True)
+
+
 #: event type -> (version, schema, subscriber queues)
 STAGE_EVENTS: dict[str, tuple[int, type[Schema], tuple[str, ...]]] = {
     "case.registered": (1, CaseRegisteredV1, ("approval", "reporting")),
@@ -255,4 +364,9 @@ STAGE_EVENTS: dict[str, tuple[int, type[Schema], tuple[str, ...]]] = {
     "payout.bank_details_corrected": (1, PayoutBankDetailsCorrectedV1, ("intake", "reporting")),
     "batch.settled": (1, BatchSettledV1, ("intake", "reporting", "approval")),
     "payment.result_import_requested": (1, PaymentResultImportRequestedV1, ("payment",)),
+    "welfare_card.participants_changed": (1, WelfareCardParticipantsChangedV1, ("reporting",)),
+    "welfare_card.development_recorded": (1, WelfareCardDevelopmentRecordedV1, ("reporting",)),
+    "welfare_card.follow_up_recorded": (1, WelfareCardFollowUpRecordedV1, ("reporting",)),
+    "welfare_card.intent_registered": (1, WelfareCardIntentRegisteredV1, ("reporting",)),
+    "welfare_card.import_requested": (1, WelfareCardImportRequestedV1, ("intake",)),
 }
