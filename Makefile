@@ -54,6 +54,11 @@ test-unit: install ## unit tests only
 bench: install ## every benchmark under tests/perf (prints figures; never fails on speed; needs PostgreSQL and Redis)
 	@for b in tests/perf/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
+load: install ## load test: Locust, 50 district officers for 10 min on PostgreSQL + Redis (JSON; fails on errors, never on speed; LOAD_ARGS="--terminate-pg-at 300": R11)
+	$(BIN)/python tests/load/run.py $(LOAD_ARGS)
+
+.PHONY: load
+
 worker: install ## run one worker: make worker SVC=intake
 	$(BIN)/celery -A services.$(SVC).worker:celery_app worker -Q $(SVC) -n $(SVC)@%h -c 2 --prefetch-multiplier 1 --loglevel INFO
 
