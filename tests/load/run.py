@@ -19,8 +19,8 @@ are allowed, but only as 503s without a stack trace and only within 30 s of the 
 Prints one JSON document (requests/s, p50/p95/p99 per endpoint, errors, CPU, load average).
 A benchmark, not a timed test: it exits 0 whatever the speed, but 1 when a request failed (or,
 with --terminate-pg-at, when recovery broke R11), when a recorded case is missing from the
-database or when an event was not delivered.  Locust's CSV and HTML reports go to --artifacts
-(process logs too when the run fails).
+database or when an event was not delivered.  Locust's CSV and HTML reports, the results and
+the processes' logs go to --artifacts.
 
     python tests/load/run.py [--seconds 600] [--users 50] [--cases 50000] [--terminate-pg-at 300]
 """
@@ -381,8 +381,8 @@ def main() -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop the system on SIGTERM too
     with tempfile.TemporaryDirectory(prefix="ecase-load-") as tmp:
         figures, passed = run(args, Path(tmp), artifacts)
+        shutil.copytree(Path(tmp) / "logs", artifacts / "logs", dirs_exist_ok=True)
         if not passed:
-            shutil.copytree(Path(tmp) / "logs", artifacts / "logs", dirs_exist_ok=True)
             log(f"FAILED: see {artifacts}")
     figures["passed"] = passed
     figures["artifacts"] = str(artifacts)
