@@ -115,3 +115,7 @@ class MessagingSettings:
     relay_batch: int = field(default_factory=lambda: env_int("RELAY_BATCH", 200))
     # Events to one queue sent together in one broker message (1 = one event per message).
     relay_message_events: int = field(default_factory=lambda: env_int("RELAY_MESSAGE_EVENTS", 50))
+    # How often the relay asks Redis whether it lost its memory (restart, flush), in seconds.
+    broker_check_interval: float = field(default_factory=lambda: env_float("BROKER_CHECK_INTERVAL", 1.0))
+    # A sent event nobody acknowledged for this long is sent again once its queue is empty.
+    outbox_resend_after: int = field(default_factory=lambda: env_int("OUTBOX_RESEND_AFTER", 3600))

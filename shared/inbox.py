@@ -7,7 +7,9 @@ Each consumer task (``<queue>.on_<event>``):
 2. parks the message in ``dead_letters`` once it has been tried ``max_attempts`` times;
 3. otherwise records the event id in ``processed_messages`` in the same transaction as the
    effect — a redelivered message finds the row and changes nothing (R2);
-4. on an error, retries with capped, jittered backoff (R9), and parks after the last attempt.
+4. on an error, retries with capped, jittered backoff (R9), and parks after the last attempt;
+5. once the event is applied, found to be a duplicate or parked, acknowledges it to the outbox
+   that sent it (``send_acks``), so that outbox stops answering for it (see shared.outbox).
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from shared import events
 from shared.config import MessagingSettings, env_bool
 from shared.db import UTCDateTime, is_sqlite, utcnow
-from shared.messaging import task_name
+from shared.messaging import ACK_EXCHANGE, OUTBOX_HEADER, QUEUES, ack_queue, task_name
 from shared.models import DeadLetter, MessageAttempt, OutboxMessage, ProbeReceipt, ProcessedMessage
 
 log = logging.getLogger(__name__)
@@ -171,6 +173,7 @@ def replay(session: Session, dead_letter_id: int, *, actor: str) -> DeadLetter |
             OutboxMessage.event_id == row.event_id, OutboxMessage.destination == row.queue
         )
     ).first()
+    # (Acknowledged when parked: a replay makes it this outbox's responsibility again.)
     if outbox is None:
         session.add(
             OutboxMessage(
@@ -183,6 +186,7 @@ def replay(session: Session, dead_letter_id: int, *, actor: str) -> DeadLetter |
         )
     else:
         outbox.published_at = None
+        outbox.acked_at = None
     row.status = "replayed"
     row.replayed_at = utcnow()
     row.replayed_by = actor
@@ -299,13 +303,16 @@ def register_consumer(
     )
     def consume(self: Task, event: dict[str, Any]) -> str:
         try:
-            return handle(
+            outcome = handle(
                 sessions(), consumer=name, queue=queue, message=event, handler=handler, settings=settings
             )
         except RetryLater as later:
             raise self.retry(countdown=later.countdown, exc=later.exc) from None
         except Exception as exc:  # the inbox itself failed (database down, locked): never ack and lose it
             raise _retry_infrastructure(self, exc, settings) from None
+        event_id = event.get("event_id") if isinstance(event, dict) else None
+        send_acks(self.app, outbox_of(self), queue, [str(event_id)] if event_id else [])
+        return outcome
 
     return consume
 
@@ -323,12 +330,22 @@ def _ensure_batch_task(celery_app: Celery, queue: str, sessions: Callable[[], se
     )
     def consume_batch(self: Task, events_: list[dict[str, Any]]) -> dict[str, int]:
         registry: dict[str, Handler] = celery_app.__dict__.get("ecase_handlers", {})
+        done: list[str] = []
         try:
-            return handle_batch(
-                self.app, sessions(), queue=queue, messages=events_, handlers=registry, settings=settings
+            outcome = handle_batch(
+                self.app,
+                sessions(),
+                queue=queue,
+                messages=events_,
+                handlers=registry,
+                settings=settings,
+                sender=outbox_of(self),
+                done=done,
             )
         except Exception as exc:  # see consume(): the whole message is sent again, effects stay single
             raise _retry_infrastructure(self, exc, settings) from None
+        send_acks(self.app, outbox_of(self), queue, done)
+        return outcome
 
 
 def _retry_infrastructure(task: Task, exc: Exception, settings: MessagingSettings) -> Exception:
@@ -336,6 +353,36 @@ def _retry_infrastructure(task: Task, exc: Exception, settings: MessagingSetting
     log.warning("%s could not use its database (%s); retrying", task.name, type(exc).__name__)
     retries = int(getattr(task.request, "retries", 0) or 0)
     return task.retry(countdown=backoff_seconds(retries + 1, settings), exc=exc, max_retries=None)
+
+
+def outbox_of(task: Task) -> str | None:
+    """The service whose outbox sent the message being handled (None: not sent by a relay)."""
+    value = task.request.get(OUTBOX_HEADER) or (task.request.headers or {}).get(OUTBOX_HEADER)
+    return str(value) if value in QUEUES else None
+
+
+def send_acks(celery_app: Celery, outbox: str | None, queue: str, event_ids: list[str]) -> None:
+    """Tell the outbox that sent these events that ``queue`` is done with them (best effort).
+
+    Sent after the commit.  A lost acknowledgement (crash, broker restart) only means the outbox
+    sends the event again later, which the inbox absorbs and acknowledges then.
+    """
+    if outbox is None or not event_ids:
+        return
+    target = ack_queue(outbox)
+    try:
+        with celery_app.producer_or_acquire() as producer:
+            producer.publish(
+                {"queue": queue, "event_ids": event_ids},
+                exchange=ACK_EXCHANGE,
+                routing_key=target.routing_key,
+                declare=[target],
+                serializer="json",
+                retry=True,
+                retry_policy={"max_retries": 2, "interval_start": 0, "interval_step": 0.5},
+            )
+    except Exception as exc:  # the effect is committed; the outbox will ask again
+        log.warning("could not acknowledge %d event(s) to %s: %s", len(event_ids), outbox, exc)
 
 
 def batch_task_name(queue: str) -> str:
@@ -351,6 +398,8 @@ def handle_batch(
     messages: list[dict[str, Any]],
     handlers: dict[str, Handler],
     settings: MessagingSettings,
+    sender: str | None = None,
+    done: list[str] | None = None,
 ) -> dict[str, int]:
     """Apply several events: all in two transactions when all is well, one by one otherwise.
 
@@ -360,7 +409,11 @@ def handle_batch(
     event — falls back to the one-by-one path of ``handle``, where each event has its own
     attempts, retries (re-sent as a single-event message) and dead letter.  So a poison event
     in a batch ends in dead letters alone; its neighbours are applied.
+
+    ``done`` receives the ids of the events finished here (applied, duplicate, parked); an event
+    re-sent for a retry is finished by that message.  ``sender`` travels with the re-sent ones.
     """
+    done = [] if done is None else done
     outcome: dict[str, int] = {}
     parsed: list[tuple[dict[str, Any], events.Event | None]] = []
     for message in messages:
@@ -373,6 +426,7 @@ def handle_batch(
         try:
             _apply_all(sessions, queue, fresh, handlers)
             outcome["applied"] = len(fresh)
+            done.extend(ev.event_id for ev in fresh)
             return outcome
         except Exception as exc:  # one of them failed: retry them one by one below
             log.warning("batch of %d on %s failed (%s); applying one by one", len(fresh), queue, exc)
@@ -397,8 +451,16 @@ def handle_batch(
                     sessions, consumer=name, queue=queue, message=message, handler=handler, settings=settings
                 )
             except RetryLater as later:
-                celery_app.send_task(name, kwargs={"event": message}, queue=queue, countdown=later.countdown)
+                celery_app.send_task(
+                    name,
+                    kwargs={"event": message},
+                    queue=queue,
+                    countdown=later.countdown,
+                    headers={OUTBOX_HEADER: sender} if sender else None,
+                )
                 result = "retry"
+        if result != "retry" and isinstance(message, dict) and message.get("event_id"):
+            done.append(str(message["event_id"]))
         outcome[result] = outcome.get(result, 0) + 1
     return outcome
 

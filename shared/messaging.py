@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from kombu import Exchange, Queue
 from sqlalchemy.orm import Session
 
 from shared import events
@@ -17,6 +18,21 @@ from shared.contracts import STAGE_EVENTS
 from shared.models import OutboxMessage
 
 QUEUES = ("intake", "approval", "payment", "reporting")
+
+#: Message header naming the service whose outbox sent the message: its acknowledgement goes there.
+OUTBOX_HEADER = "ecase_outbox"
+ACK_EXCHANGE = Exchange("ecase.acks", type="direct", durable=True)
+
+
+def ack_queue(service: str) -> Queue:
+    """Where consumers acknowledge the events ``service``'s outbox sent (its relay drains it).
+
+    Not a Celery queue: no worker consumes it.  A body is ``{"queue": <consumer queue>,
+    "event_ids": [...]}``.
+    """
+    name = f"ecase.acks.{service}"
+    return Queue(name, ACK_EXCHANGE, routing_key=name, durable=True)
+
 
 #: event type -> the queues that receive it.  Producers own their events (DESIGN.md).
 ROUTES: dict[str, tuple[str, ...]] = {

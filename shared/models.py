@@ -21,6 +21,7 @@ class OutboxMessage(PlatformBase):
     __table_args__ = (
         UniqueConstraint("event_id", "destination"),
         Index("ix_outbox_messages_unsent", "published_at", "id"),
+        Index("ix_outbox_messages_unacked", "acked_at", "published_at"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
@@ -33,6 +34,10 @@ class OutboxMessage(PlatformBase):
     published_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
     send_attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # The consumer handled it (applied, duplicate or parked): the relay never sends it again.
+    acked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Which memory of the broker it was sent into (shared.outbox.Relay.broker_epoch).
+    broker_epoch: Mapped[str | None] = mapped_column(String(80), nullable=True)
 
 
 class ProcessedMessage(PlatformBase):

@@ -209,3 +209,24 @@ def downgrade_idempotency_keys() -> None:
     with op.batch_alter_table("idempotency_keys", schema=None) as batch_op:
         batch_op.drop_index("ix_idempotency_keys_expires_at")
     op.drop_table("idempotency_keys")
+
+
+def upgrade_outbox_acks() -> None:
+    """Outbox rows remember their consumer's acknowledgement and the broker epoch they went into.
+
+    Rows sent before this migration count as acknowledged: the relay would otherwise send the
+    whole history again at its first broker check.
+    """
+    with op.batch_alter_table("outbox_messages", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("acked_at", UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column("broker_epoch", sa.String(length=80), nullable=True))
+        batch_op.create_index("ix_outbox_messages_unacked", ["acked_at", "published_at"], unique=False)
+    op.execute("UPDATE outbox_messages SET acked_at = published_at WHERE published_at IS NOT NULL")
+
+
+def downgrade_outbox_acks() -> None:
+    """Drop the acknowledgement columns."""
+    with op.batch_alter_table("outbox_messages", schema=None) as batch_op:
+        batch_op.drop_index("ix_outbox_messages_unacked")
+        batch_op.drop_column("broker_epoch")
+        batch_op.drop_column("acked_at")

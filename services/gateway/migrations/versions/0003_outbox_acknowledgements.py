@@ -1,0 +1,22 @@
+"""outbox acknowledgements (reliability.md R1, R6, R10; shared/outbox.py)
+
+Revision ID: 0003
+Revises: 0002
+"""
+
+from __future__ import annotations
+
+from shared import platform_migrations
+
+revision = "0003"
+down_revision = "0002"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    platform_migrations.upgrade_outbox_acks()
+
+
+def downgrade() -> None:
+    platform_migrations.downgrade_outbox_acks()
