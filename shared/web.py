@@ -19,10 +19,11 @@ from flask import Flask, current_app, g, jsonify, request
 from flask.typing import ResponseReturnValue
 from flask_smorest import Api
 from flask_smorest import Blueprint as SmorestBlueprint
-from marshmallow import Schema, fields, validate
+from marshmallow import INCLUDE, Schema, fields, validate
+from marshmallow import ValidationError as SchemaValidationError
 from sqlalchemy import func, select, text
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import HTTPException
@@ -128,6 +129,8 @@ def flatten_fields(errors: Any, prefix: str = "") -> dict[str, str]:
     if isinstance(errors, Mapping):
         for key, value in errors.items():
             name = f"{prefix}.{key}" if prefix else str(key)
+            if key == "_schema" and prefix:
+                name = prefix  # a nested object of the wrong type: name the object ("bank")
             if name in {"json", "form", "query", "files", "view_args", "querystring", "headers"}:
                 name = ""
             out.update(flatten_fields(value, name))
@@ -206,10 +209,80 @@ def http_error_response(error: HTTPException) -> ResponseReturnValue:
     return response
 
 
+#: The widest integer a database column holds (PostgreSQL BIGINT, SQLite INTEGER).
+INT64_MAX = 2**63 - 1
+NUL_MESSAGE = "มีอักขระ NUL (\\x00) ซึ่งระบบไม่รับ"
+TOO_BIG_MESSAGE = "ตัวเลขมีค่ามากเกินกว่าที่ระบบรับได้"
+
+
+def _nul_errors(value: Any, prefix: str = "") -> dict[str, list[str]]:
+    """Fields (dotted paths) whose key or text holds NUL, which PostgreSQL cannot store (reliability S4)."""
+    out: dict[str, list[str]] = {}
+    items: Iterable[tuple[Any, Any]] = ()
+    if hasattr(value, "items") and callable(value.items):
+        multi = getattr(value, "data", value)  # webargs' MultiDictProxy wraps a werkzeug MultiDict
+        try:
+            items = list(multi.items(multi=True))
+        except TypeError:
+            items = list(multi.items())
+    elif isinstance(value, list | tuple):
+        items = enumerate(value)
+    elif isinstance(value, str) and "\x00" in value:
+        out[prefix or "_"] = [NUL_MESSAGE]
+    for key, item in items:
+        name = f"{prefix}.{key}" if prefix else str(key)
+        if "\x00" in str(key):
+            out[name.replace("\x00", "")] = [NUL_MESSAGE]
+        else:
+            out.update(_nul_errors(item, name))
+    return out
+
+
+def _too_big_errors(value: Any, prefix: str = "") -> dict[str, list[str]]:
+    """Fields holding integers no database column can take (they would fail in the database)."""
+    out: dict[str, list[str]] = {}
+    if isinstance(value, bool):
+        return out
+    if isinstance(value, int) and not -INT64_MAX <= value <= INT64_MAX:
+        out[prefix or "_"] = [TOO_BIG_MESSAGE]
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            out.update(_too_big_errors(item, f"{prefix}.{key}" if prefix else str(key)))
+    elif isinstance(value, list | tuple):
+        for i, item in enumerate(value):
+            out.update(_too_big_errors(item, f"{prefix}.{i}" if prefix else str(i)))
+    return out
+
+
 class Parser(FlaskParser):
-    """webargs parser answering 400 (bad input) rather than 422, which the CONTRACT keeps for rules."""
+    """webargs parser answering 400 (bad input) rather than 422, which the CONTRACT keeps for rules.
+
+    It also refuses, naming the field, what the schemas let through but the database cannot take:
+    text with NUL characters and integers beyond 64 bits; and JSON nested too deeply to parse.
+    """
 
     DEFAULT_VALIDATION_STATUS = 400
+
+    def _raw_load_json(self, req: Any) -> Any:
+        try:
+            return super()._raw_load_json(req)
+        except RecursionError as exc:  # nested deeper than Python's recursion limit
+            self._handle_invalid_json_error(exc, req)  # type: ignore[arg-type]
+
+    def _load_location_data(self, *, schema: Any, req: Any, location: str) -> Any:
+        data = super()._load_location_data(schema=schema, req=req, location=location)
+        if location != "files":
+            errors = _nul_errors(data)
+            if errors:
+                raise SchemaValidationError(errors)
+        return data
+
+    def _process_location_data(self, location_data: Any, *args: Any, **kwargs: Any) -> Any:
+        data = super()._process_location_data(location_data, *args, **kwargs)
+        errors = _too_big_errors(data)
+        if errors:
+            raise SchemaValidationError(errors)
+        return data
 
 
 class Blueprint(SmorestBlueprint):  # type: ignore[misc]
@@ -295,6 +368,14 @@ def _authenticate() -> None:
         raise ApiError(401, exc.message, code=exc.code) from None
 
 
+def _refuse_impossible_path() -> None:
+    """404 for a path no object can have: NUL in it, or an id beyond 64 bits (reliability S4)."""
+    if "\x00" in request.path or any(
+        isinstance(v, int) and not -INT64_MAX <= v <= INT64_MAX for v in (request.view_args or {}).values()
+    ):
+        raise ApiError(404)
+
+
 def district_filter_value() -> str | None:
     """The district a caller is limited to, or None for city-wide roles."""
     principal = current_principal()
@@ -316,7 +397,10 @@ class PageArgs(Schema):
 
 
 class ErrorDetailSchema(Schema):
-    """The body of an error."""
+    """The body of an error (services may add keys, e.g. payment's per-line ``errors``)."""
+
+    class Meta:
+        unknown = INCLUDE
 
     code = fields.String()
     message = fields.String()
@@ -446,6 +530,7 @@ def platform_blueprint(service: str, *, messaging_endpoints: bool = True) -> Blu
         return job
 
     @blp.route("/ops/status")
+    @blp.response(200)
     @require_roles("operator", "central_admin")
     def ops_status() -> Any:
         """Queue depth, workers, unsent outbox rows and dead letters of this service."""
@@ -551,6 +636,7 @@ def platform_blueprint(service: str, *, messaging_endpoints: bool = True) -> Blu
         return {"sent": args["count"]}, 202
 
     @blp.route("/ops/probes/<path:key>")
+    @blp.response(200)
     @require_roles("operator")
     def probe_receipt(key: str) -> Any:
         """Whether this service's worker has applied the probe with this key."""
@@ -607,6 +693,7 @@ def create_service_app(
     _init_api(app, service, title, description, [platform, *blueprints])
     _register_error_handlers(app)
     app.before_request(_authenticate)
+    app.before_request(_refuse_impossible_path)
     app.after_request(_security_headers)
     app.teardown_appcontext(_close_session)
     return app
@@ -659,15 +746,25 @@ def _init_api(app: Flask, service: str, title: str, description: str, blueprints
         },
         "security": [{"bearerAuth": []}],
     }
-    api = ThaiApi(app)
-    api.ERROR_SCHEMA = ErrorSchema
+    api = ThaiApi()
+    api.ERROR_SCHEMA = ErrorSchema  # before init_app, which documents the default error response with it
+    api.init_app(app)
+    api.ma_plugin.converter.add_attribute_function(_decimal_as_string)
     for blp in blueprints:
         api.register_blueprint(blp)
     app.extensions["ecase_api"] = api
 
 
+def _decimal_as_string(self: Any, field: fields.Field, **kwargs: Any) -> dict[str, Any]:
+    """Document money as the strings it travels as ("3000.00"), not as JSON numbers."""
+    if isinstance(field, fields.Decimal) and field.as_string:
+        return {"type": "string", "format": "decimal"}
+    return {}
+
+
 def _register_error_handlers(app: Flask) -> None:
     app.register_error_handler(ValidationError, _domain_validation_error)
+    app.register_error_handler(DataError, _database_refused_value)
     app.register_error_handler(OperationalError, _database_unavailable)
     app.register_error_handler(DBAPIError, _database_unavailable)
     app.register_error_handler(Exception, _unexpected_error)
@@ -676,6 +773,13 @@ def _register_error_handlers(app: Flask) -> None:
 def _domain_validation_error(exc: ValidationError) -> ResponseReturnValue:
     fields_ = {exc.field: exc.message} if exc.field else None
     return jsonify(error_body(400, exc.message, code=exc.code, fields_=fields_)), 400
+
+
+def _database_refused_value(exc: DataError) -> ResponseReturnValue:
+    """The database refused a value (out of range, NUL, bad text): bad input, not an outage."""
+    log.warning("database refused a value on %s %s: %s", request.method, request.path, type(exc.orig))
+    message = "ข้อมูลบางช่องมีค่าที่ระบบจัดเก็บไม่ได้ (เช่น ตัวเลขใหญ่เกินไป หรือมีอักขระที่ไม่อนุญาต)"
+    return jsonify(error_body(400, message, code="invalid_value")), 400
 
 
 def _database_unavailable(exc: Exception) -> ResponseReturnValue:

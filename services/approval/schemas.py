@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 from typing import Any
 
@@ -14,6 +15,10 @@ from shared.web import ErrorSchema, PageArgs
 
 CASE_TYPES_TH = {"disabled": "เคสผู้พิการ", "general": "เคสประชาชนทั่วไป"}
 DISTRICT_CODE = validate.Regexp(r"^[0-9]{4}$", error="รหัสเขตต้องเป็นตัวเลข 4 หลัก")
+# A meeting falls in a fiscal year the system knows (B.E. 2500-2700, as ?fiscal_year= does).
+MEETING_DATE = validate.Range(
+    min=dt.date(1956, 10, 1), max=dt.date(2157, 9, 30), error="วันที่ประชุมต้องอยู่ในปีงบประมาณ พ.ศ. 2500-2700"
+)
 
 
 class MoneyField(fields.Field):
@@ -133,7 +138,7 @@ class AmendArgs(Schema):
 class MeetingArgs(Schema):
     """A meeting of the district committee."""
 
-    meeting_date = fields.Date(required=True)
+    meeting_date = fields.Date(required=True, validate=MEETING_DATE)
     number = TextOrNumber(
         required=True, validate=validate.Length(min=1, max=40, error="ครั้งที่ประชุมต้องมี 1–40 ตัวอักษร")
     )
@@ -177,7 +182,7 @@ class FiscalYearPageArgs(PageArgs):
 class CloseArgs(Schema):
     """Close the agenda into an approval batch, for the meeting that approved it."""
 
-    meeting_date = fields.Date(load_default=None)
+    meeting_date = fields.Date(load_default=None, validate=MEETING_DATE)
     meeting_id = fields.String(load_default=None, validate=validate.Length(min=1, max=36))
 
 

@@ -693,6 +693,8 @@ def _xlsx_rows(data: bytes) -> Iterator[tuple[int, Sequence[object]]]:
         for sheet in workbook.worksheets:
             first = sheet.min_row or 1
             sheets.append(list(enumerate(sheet.iter_rows(values_only=True), start=first)))
+    except Exception as exc:  # read-only mode parses a sheet's XML only here: malformed XML, entities
+        raise _unsupported(f"อ่านแผ่นงานในไฟล์ Excel ไม่ได้ ({type(exc).__name__})") from None
     finally:
         workbook.close()
     chosen = sheets[0] if sheets else []
