@@ -28,6 +28,8 @@ blp = Blueprint(
     description="The district committee's agenda, its decisions, meetings and approval batches",
 )
 DECIDERS = ("officer", "head")  # the officer prepares the agenda; the head also closes it
+#: Who reads cases (names, amounts); the operator sees no case data, as in intake and payment.
+READERS = ("officer", "head", "finance", "central_admin")
 
 
 def _actor() -> services.Actor:
@@ -77,6 +79,7 @@ def _intake_unavailable(_exc: intake_client.IntakeUnavailable) -> ResponseReturn
 @blp.route("/agenda")
 @blp.arguments(schemas.DistrictArgs, location="query")
 @blp.response(200, schemas.AgendaSchema)
+@require_roles(*READERS)
 def get_agenda(args: dict[str, Any]) -> Any:
     """The district's current agenda: its cases with their amounts, the count and total."""
     return services.current_agenda(get_session(), district_code=_district(args["district_code"]))
@@ -85,6 +88,7 @@ def get_agenda(args: dict[str, Any]) -> Any:
 @blp.route("/deferred")
 @blp.arguments(schemas.DistrictArgs, location="query")
 @blp.response(200, schemas.CaseListSchema)
+@require_roles(*READERS)
 def get_deferred(args: dict[str, Any]) -> Any:
     """Cases taken off the agenda for now (they wait on the home list)."""
     items = services.deferred_cases(get_session(), district_code=_district(args["district_code"]))
@@ -96,6 +100,7 @@ def get_deferred(args: dict[str, Any]) -> Any:
 @blp.alt_response(
     404, schema=schemas.ApprovalErrorSchema, description="No such case in the caller's district"
 )
+@require_roles(*READERS)
 def get_case(case_id: str) -> Any:
     """One case as the committee sees it, with its status and decisions."""
     return services.get_case(get_session(), case_id=case_id, district_filter=district_filter_value())
@@ -262,6 +267,7 @@ def list_batches(args: dict[str, Any]) -> Any:
 @blp.alt_response(
     404, schema=schemas.ApprovalErrorSchema, description="No such batch in the caller's district"
 )
+@require_roles(*READERS)
 def get_batch(batch_id: str) -> Any:
     """One approval batch with its cases."""
     return batches.get_batch(get_session(), batch_id=batch_id, district_filter=district_filter_value())

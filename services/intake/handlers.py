@@ -73,19 +73,26 @@ def change_status(
     if new is None:
         log.warning("%s ignored for case %s in status %s", kind, case_id, case.status)
         return False
-    before = case.status
+    before, before_reason = case.status, case.status_reason
     case.status = new
     if reason is not None:
         case.status_reason = reason
     case.updated_at = utcnow()
     add_case_event(session, case, kind, status=new, by=by, at=at, note=reason, details=details)
-    if before != new:
+    # Audited whenever the case changes, also when only the reason does (a transfer that failed
+    # while the case stays "paying").
+    changed = [
+        name
+        for name, old in (("status", before), ("status_reason", before_reason))
+        if getattr(case, name) != old
+    ]
+    if changed:
         audit_case(
             session,
             Actor(actor, None, case.district_code),
             action=f"case.{kind}",
             case=case,
-            fields=["status"],
+            fields=changed,
             before={"status": before},
             after={"status": new},
         )
