@@ -1,5 +1,10 @@
 """Access tokens and district scoping (reliability.md S1, S2, S5).
 
+The welfare card measure (docs/welfare_card.md) adds three roles scoped outside Bangkok's
+districts: ``agency_recorder`` (one developing agency, optionally one province),
+``provincial_secretariat`` (one province) and ``district_team`` (one district of any province).
+Their tokens carry ``province`` and ``agency`` claims; tokens of the other roles are unchanged.
+
 The gateway issues short-lived HS256 tokens after login; every service verifies them itself
 with the shared secret (``shared.config.secret_key()``).  Tokens carry a ``jti`` so that a
 server-side revocation list (logout, disabled user, S2) can refuse them before they expire.
@@ -16,9 +21,12 @@ from typing import Any
 import jwt
 
 __all__ = [
+    "AGENCY_ROLES",
     "AUDIENCE",
     "CITY_WIDE_ROLES",
+    "DISTRICT_ROLES",
     "ISSUER",
+    "PROVINCE_ROLES",
     "ROLES",
     "AuthError",
     "Principal",
@@ -27,8 +35,24 @@ __all__ = [
     "verify_token",
 ]
 
-ROLES = ("officer", "head", "finance", "central_admin", "operator")
+ROLES = (
+    "officer",
+    "head",
+    "finance",
+    "central_admin",
+    "operator",
+    "agency_recorder",
+    "provincial_secretariat",
+    "district_team",
+)
 CITY_WIDE_ROLES = ("central_admin", "operator")
+#: Roles that work in one district (เขต/อำเภอ): the district offices' staff and the measure's district team.
+DISTRICT_ROLES = ("officer", "head", "finance", "district_team")
+#: The measure's provincial secretariat (ฝ่ายเลขานุการ คอจ.): one province, no district.
+PROVINCE_ROLES = ("provincial_secretariat",)
+#: A developing agency's recorder: one agency, and optionally one province.
+AGENCY_ROLES = ("agency_recorder",)
+_PROVINCE_CODE = frozenset(f"{n:02d}" for n in range(10, 100))
 
 ALGORITHM = "HS256"
 ISSUER = "ecase-gateway"
@@ -66,6 +90,8 @@ class Principal:
     role: str
     district_code: str | None
     token_id: str
+    province_code: str | None = None
+    agency: str | None = None
 
     @property
     def is_city_wide(self) -> bool:
@@ -76,7 +102,15 @@ class Principal:
         """Whether data of district ``code`` is visible to this principal."""
         if self.is_city_wide:
             return True
-        return code is not None and self.district_code is not None and code == self.district_code
+        if not isinstance(code, str) or not code:
+            return False
+        if self.district_code is not None:  # bound to one district: that one only
+            return code == self.district_code
+        if self.role in PROVINCE_ROLES:
+            return self.province_code is not None and code[:2] == self.province_code
+        if self.role in AGENCY_ROLES:  # an agency without a province works nationwide
+            return self.province_code is None or code[:2] == self.province_code
+        return False
 
 
 def _timestamp(now: dt.datetime | None) -> int:
@@ -94,7 +128,13 @@ def _check_secret(secret: str | bytes) -> bytes:
     return key
 
 
-def _check_identity(username: object, role: object, district_code: object) -> str | None:
+def _check_identity(
+    username: object,
+    role: object,
+    district_code: object,
+    province_code: object = None,
+    agency: object = None,
+) -> str | None:
     """The reason the identity is unacceptable, or None."""
     if not isinstance(username, str) or not username.strip():
         return "username is required"
@@ -102,7 +142,17 @@ def _check_identity(username: object, role: object, district_code: object) -> st
         return f"unknown role {role!r}"
     if district_code is not None and (not isinstance(district_code, str) or not district_code):
         return "district must be a non-empty string or null"
-    if district_code is None and role not in CITY_WIDE_ROLES:
+    if province_code is not None and province_code not in _PROVINCE_CODE:
+        return "province must be two digits or null"
+    if agency is not None and (not isinstance(agency, str) or not agency):
+        return "agency must be a non-empty string or null"
+    if role in PROVINCE_ROLES:
+        if province_code is None or district_code is not None:
+            return f"role {role!r} needs a province and no district"
+    elif role in AGENCY_ROLES:
+        if agency is None or district_code is not None:
+            return f"role {role!r} needs an agency and no district"
+    elif district_code is None and role not in CITY_WIDE_ROLES:
         return f"role {role!r} needs a district"
     return None
 
@@ -115,13 +165,16 @@ def issue_token(
     secret: str | bytes,
     ttl_seconds: int = DEFAULT_TTL_SECONDS,
     now: dt.datetime | None = None,
+    province_code: str | None = None,
+    agency: str | None = None,
 ) -> tuple[str, int]:
     """Sign an access token for a logged-in user; returns ``(token, expires_in_seconds)``.
 
-    :raises ValueError: unknown role, a district role without a district, a short secret or
-        a non-positive lifetime.
+    :raises ValueError: unknown role, a district role without a district (a provincial role
+        without a province, an agency role without an agency), a short secret or a non-positive
+        lifetime.
     """
-    problem = _check_identity(username, role, district_code)
+    problem = _check_identity(username, role, district_code, province_code, agency)
     if problem:
         raise ValueError(problem)
     if ttl_seconds <= 0:
@@ -138,6 +191,11 @@ def issue_token(
         "iss": ISSUER,
         "aud": AUDIENCE,
     }
+    # Only the measure's roles carry these claims: every other token keeps its earlier shape.
+    if province_code is not None:
+        claims["province"] = province_code
+    if agency is not None:
+        claims["agency"] = agency
     return jwt.encode(claims, key, algorithm=ALGORITHM), ttl_seconds
 
 
@@ -186,10 +244,18 @@ def verify_token(token: str | None, *, secret: str | bytes, now: dt.datetime | N
         raise AuthError("expired_token")
 
     username, role, district = claims["sub"], claims["role"], claims["district"]
+    province, agency = claims.get("province"), claims.get("agency")
     jti = claims["jti"]
-    if _check_identity(username, role, district) or not isinstance(jti, str) or not jti:
+    if _check_identity(username, role, district, province, agency) or not isinstance(jti, str) or not jti:
         raise AuthError("invalid_token")
-    return Principal(username=username, role=role, district_code=district, token_id=jti)
+    return Principal(
+        username=username,
+        role=role,
+        district_code=district,
+        token_id=jti,
+        province_code=province,
+        agency=agency,
+    )
 
 
 def principal_from_header(authorization_header: str | None, *, secret: str | bytes) -> Principal:

@@ -9,6 +9,8 @@ travel in the API and in the ``welfare_card.*`` events; people read the Thai nam
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
 from dataclasses import dataclass
 
 __all__ = [
@@ -22,6 +24,7 @@ __all__ = [
     "PROGRESS",
     "PROGRESS_CODES",
     "PROJECT_KINDS",
+    "PUBLIC_CHECK_HEADER",
     "RESULTS",
     "RESULT_CODES",
     "Agency",
@@ -29,6 +32,7 @@ __all__ = [
     "Round",
     "agency_from_text",
     "group_from_text",
+    "public_check_key",
 ]
 
 #: Seed 002 §1.1 2): the second group earns at most 30,000 baht a year.
@@ -150,3 +154,14 @@ def agency_from_text(text: str) -> str | None:
 def group_from_text(text: str) -> str | None:
     """The group code a list names (``1``/``2``, the code or the Thai wording), or None."""
     return _GROUP_LOOKUP.get(_squash(text)) if isinstance(text, str) else None
+
+
+#: The header by which the gateway's rate-limited public route proves itself to intake's public-check
+#: endpoint.  The gateway's generic forwarding never passes it on, so ``/api/intake/...`` cannot be
+#: used to skip the rate limit.
+PUBLIC_CHECK_HEADER = "X-Ecase-Public-Check"
+
+
+def public_check_key(secret: str) -> str:
+    """The value of ``PUBLIC_CHECK_HEADER``: derived from the services' shared secret."""
+    return hmac.new(secret.encode("utf-8"), b"ecase:welfare-card:public-check", hashlib.sha256).hexdigest()

@@ -15,14 +15,15 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from services.gateway.domain import check_password_rules, check_role_and_district, hash_password
+from services.gateway.domain import check_password_rules, hash_password, scope_problems
 from services.gateway.models import User
 from services.gateway.web import sessions
-from shared import audit, errors
-from shared.auth import CITY_WIDE_ROLES, ROLES
+from shared import areas, audit, errors
+from shared.auth import AGENCY_ROLES, CITY_WIDE_ROLES, DISTRICT_ROLES, PROVINCE_ROLES, ROLES
 from shared.db import utcnow
 from shared.districts import get_district
 from shared.web import ApiError, Blueprint, PageArgs, current_principal, get_session, require_roles
+from shared.welfare_card import AGENCIES, AGENCY_CODES
 
 admin_blp = Blueprint(
     "admin", __name__, url_prefix="/api/admin", description="Users and roles (central office)"
@@ -34,13 +35,19 @@ ROLE_TH = {
     "finance": "ผู้ทำหน้าที่โอนเงิน",
     "central_admin": "สำนักพัฒนาสังคม (ผู้ดูแลระบบ)",
     "operator": "ผู้ดูแลระบบปฏิบัติการ",
+    "agency_recorder": "ผู้บันทึกผลการพัฒนาของหน่วยงานพัฒนา (มาตรการบัตรสวัสดิการแห่งรัฐ)",
+    "provincial_secretariat": "ฝ่ายเลขานุการ คอจ. (มาตรการบัตรสวัสดิการแห่งรัฐ)",
+    "district_team": "ทีม ปรจ. ประจำเขต/อำเภอ (มาตรการบัตรสวัสดิการแห่งรัฐ)",
 }
+AGENCY_TH = {a.code: a.name_th for a in AGENCIES}
 USERNAME = validate.Regexp(
     r"^[a-z0-9][a-z0-9._-]{2,79}$",
     error="ชื่อผู้ใช้ต้องเป็นอักษรภาษาอังกฤษตัวเล็ก ตัวเลข จุด ขีดล่าง หรือขีดกลาง 3-80 ตัว ขึ้นต้นด้วยอักษรหรือตัวเลข",
 )
 ROLE = validate.OneOf(ROLES, error="บทบาทต้องเป็นค่าใดค่าหนึ่งต่อไปนี้: " + ", ".join(ROLES))
 DISTRICT = validate.Regexp(r"^[0-9]{4}$", error="รหัสสำนักงานเขตต้องเป็นตัวเลข 4 หลัก เช่น 1008")
+PROVINCE = validate.Regexp(r"^[0-9]{2}$", error="รหัสจังหวัดต้องเป็นตัวเลข 2 หลัก เช่น 24")
+AGENCY = validate.OneOf(AGENCY_CODES, error="หน่วยงานพัฒนาต้องเป็นค่าใดค่าหนึ่งต่อไปนี้: " + ", ".join(AGENCY_CODES))
 NO_DISTRICT = "บทบาทนี้ดูแลทั้งกรุงเทพมหานคร ไม่ต้องระบุสำนักงานเขต"
 
 
@@ -63,8 +70,19 @@ class AdminUserSchema(Schema):
     role_th = fields.Function(lambda u: ROLE_TH.get(u.role, u.role))
     district_code = fields.String(allow_none=True)
     district_name = fields.Function(
-        lambda u: d.name_th if (d := get_district(u.district_code or "")) else None, allow_none=True
+        lambda u: (
+            d.name_th
+            if (d := get_district(u.district_code or "") or areas.get_area(u.district_code))
+            else None
+        ),
+        allow_none=True,
     )
+    province_code = fields.String(allow_none=True)
+    province_name = fields.Function(
+        lambda u: p.name_th if (p := areas.get_province(u.province_code)) else None, allow_none=True
+    )
+    agency = fields.String(allow_none=True)
+    agency_name = fields.Function(lambda u: AGENCY_TH.get(u.agency or ""), allow_none=True)
     active = fields.Boolean()
     is_demo = fields.Boolean()
     created_at = fields.DateTime()
@@ -94,6 +112,8 @@ class UserCreateSchema(Schema):
     full_name = fields.String(required=True, validate=_full_name)
     role = fields.String(required=True, validate=ROLE)
     district_code = fields.String(load_default=None, allow_none=True, validate=DISTRICT)
+    province_code = fields.String(load_default=None, allow_none=True, validate=PROVINCE)
+    agency = fields.String(load_default=None, allow_none=True, validate=AGENCY)
     password = fields.String(required=True, load_only=True)
 
 
@@ -103,6 +123,8 @@ class UserPatchSchema(Schema):
     full_name = fields.String(validate=_full_name)
     role = fields.String(validate=ROLE)
     district_code = fields.String(allow_none=True, validate=DISTRICT)
+    province_code = fields.String(allow_none=True, validate=PROVINCE)
+    agency = fields.String(allow_none=True, validate=AGENCY)
     active = fields.Boolean()
 
 
@@ -131,20 +153,32 @@ def _load_user(session: Session, username: str, *, for_update: bool = False) -> 
     return user
 
 
-def _district_for(role: str, district_code: str | None, *, password: str | None = None) -> str | None:
-    """The district a user of ``role`` keeps; 400 naming every field that does not fit.
+#: Which scope fields each kind of role keeps.
+SCOPE_FIELDS = {
+    "district_code": DISTRICT_ROLES,
+    "province_code": PROVINCE_ROLES + AGENCY_ROLES,
+    "agency": AGENCY_ROLES,
+}
+
+
+def _scope_for(
+    role: str,
+    district_code: str | None,
+    province_code: str | None = None,
+    agency: str | None = None,
+    *,
+    password: str | None = None,
+) -> dict[str, str | None]:
+    """The district, province and agency a user of ``role`` keeps; 400 naming every field that does not fit.
 
     ``password``, when given, is checked against the password rules in the same answer.
     """
     problems: dict[str, str] = {}
-    district = None
     if role in CITY_WIDE_ROLES and district_code:
         problems["district_code"] = NO_DISTRICT
-    else:
-        try:
-            district = check_role_and_district(role, district_code)
-        except errors.ValidationError as exc:
-            problems[exc.field or "district_code"] = exc.message
+    problems = {**scope_problems(role, district_code, province_code, agency), **problems}
+    scope = {"district_code": district_code, "province_code": province_code, "agency": agency}
+    scope = {k: (v if role in SCOPE_FIELDS[k] else None) for k, v in scope.items()}
     if password is not None:
         try:
             check_password_rules(password)
@@ -155,7 +189,7 @@ def _district_for(role: str, district_code: str | None, *, password: str | None 
             next(iter(problems.values())) if len(problems) == 1 else "ข้อมูลไม่ถูกต้อง: " + ", ".join(problems)
         )
         raise ApiError(400, message, fields=problems)
-    return district
+    return scope
 
 
 def _audit(session: Session, me: User, *, action: str, user: User, **kw: Any) -> None:
@@ -228,7 +262,13 @@ def create_user(data: dict[str, Any]) -> Any:
     session = get_session()
     with session.begin():
         me = _acting_admin(session)
-        district = _district_for(data["role"], data["district_code"], password=data["password"])
+        scope = _scope_for(
+            data["role"],
+            data["district_code"],
+            data["province_code"],
+            data["agency"],
+            password=data["password"],
+        )
         password_hash = hash_password(data["password"])
         if session.scalars(select(User.id).where(User.username == data["username"])).first():
             raise _taken(data["username"])
@@ -236,7 +276,7 @@ def create_user(data: dict[str, Any]) -> Any:
             username=data["username"],
             full_name=data["full_name"].strip(),
             role=data["role"],
-            district_code=district,
+            **scope,
             password_hash=password_hash,
             active=True,
             is_demo=False,
@@ -247,6 +287,7 @@ def create_user(data: dict[str, Any]) -> Any:
         except IntegrityError:  # created by someone else in the meantime
             raise _taken(data["username"]) from None
         after = {"full_name": user.full_name, "role": user.role, "district_code": user.district_code}
+        after.update({k: v for k, v in scope.items() if v is not None})
         _audit(
             session,
             me,
@@ -274,17 +315,18 @@ def update_user(changes: dict[str, Any], username: str) -> Any:
         me = _acting_admin(session)
         user = _load_user(session, username, for_update=True)
         role = changes.get("role", user.role)
-        if "district_code" in changes:
-            district = _district_for(role, changes["district_code"])
-        elif role in CITY_WIDE_ROLES:
-            district = None  # a city-wide role has no district
-        else:
-            district = _district_for(role, user.district_code)
-        wanted = {**changes, "role": role, "district_code": district}
+        # A scope field not sent keeps its value when the role still uses it, and is cleared otherwise.
+        given = {
+            name: changes[name] if name in changes else (getattr(user, name) if role in roles else None)
+            for name, roles in SCOPE_FIELDS.items()
+        }
+        scope = _scope_for(role, given["district_code"], given["province_code"], given["agency"])
+        wanted = {**changes, "role": role, **scope}
         if "full_name" in wanted:
             wanted["full_name"] = wanted["full_name"].strip()
         new = {k: v for k, v in wanted.items() if getattr(user, k) != v}
-        if user.id == me.id and ({"role", "district_code"} & set(new) or new.get("active") is False):
+        changes_scope = bool((set(SCOPE_FIELDS) | {"role"}) & set(new))
+        if user.id == me.id and (changes_scope or new.get("active") is False):
             message = "ไม่สามารถระงับหรือเปลี่ยนบทบาทของบัญชีที่ท่านใช้อยู่เองได้"
             raise ApiError(409, message, code="own_account")
         if not new:
@@ -292,7 +334,7 @@ def update_user(changes: dict[str, Any], username: str) -> Any:
         before = {k: getattr(user, k) for k in new}
         for name, value in new.items():
             setattr(user, name, value)
-        if {"role", "district_code"} & set(new) or new.get("active") is False:
+        if changes_scope or new.get("active") is False:
             sessions.end_all_for(session, user.id)
         action = "user.update"
         if "active" in new:

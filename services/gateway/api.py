@@ -62,6 +62,8 @@ class UserSchema(Schema):
     username = fields.String()
     role = fields.String()
     district_code = fields.String(allow_none=True)
+    province_code = fields.String(allow_none=True)  # the welfare card measure's roles
+    agency = fields.String(allow_none=True)
     full_name = fields.String()
 
 
@@ -94,6 +96,8 @@ def issue_token(creds: dict[str, str]) -> Any:
                 district_code=user.district_code,
                 secret=ctx().secret,
                 ttl_seconds=env_int("TOKEN_TTL_SECONDS", 8 * 3600),
+                province_code=user.province_code,
+                agency=user.agency,
             )
             audit.record(
                 session,

@@ -17,7 +17,12 @@ class Base(DeclarativeBase):
 
 
 class User(Base):
-    """A person who logs in: one role and, except city-wide roles, one district."""
+    """A person who logs in: one role and, except city-wide roles, one district.
+
+    The welfare card measure's roles are scoped otherwise: a provincial secretariat by
+    ``province_code``, an agency recorder by ``agency`` (and optionally ``province_code``), a
+    district team by ``district_code`` (any district of Thailand).
+    """
 
     __tablename__ = "users"
 
@@ -27,6 +32,8 @@ class User(Base):
     full_name: Mapped[str] = mapped_column(String(200), default="")
     role: Mapped[str] = mapped_column(String(20))
     district_code: Mapped[str | None] = mapped_column(String(4), nullable=True)
+    province_code: Mapped[str | None] = mapped_column(String(2), nullable=True)
+    agency: Mapped[str | None] = mapped_column(String(10), nullable=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

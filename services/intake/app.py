@@ -13,6 +13,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from services.intake import domain
 from services.intake.api import blp
 from services.intake.storage import DocumentStore
+from services.intake.welfare_card.api import blp as welfare_card_blp
 from shared.config import data_dir, env, env_int
 from shared.db import make_sessionmaker
 from shared.web import ServiceContext, create_service_app, error_body
@@ -28,7 +29,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         "intake",
         config,
         title="E-Case intake",
-        blueprints=[blp],
+        blueprints=[blp, welfare_card_blp],
         description="Check a citizen's history; record cases, documents and home visits; the catalogue.",
     )
     _init_documents(app)

@@ -13,6 +13,7 @@ from decimal import Decimal
 from sqlalchemy.orm import Session
 
 from services.intake.models import Bank, District, Programme, WelfareType
+from services.intake.welfare_card.records import load_areas
 from shared.banks import BANKS
 from shared.districts import DISTRICTS
 
@@ -115,7 +116,8 @@ PROGRAMMES = (
 
 
 def load_reference_data(session: Session) -> None:
-    """Insert or refresh the reference rows (idempotent)."""
+    """Insert or refresh the reference rows (idempotent); the welfare card measure's areas too."""
+    load_areas(session)
     for d in DISTRICTS:
         session.merge(District(code=d.code, name_th=d.name_th, name_en=d.name_en))
     for b in BANKS:

@@ -10,6 +10,7 @@ from flask import Flask
 from sqlalchemy.orm import Session
 
 from services.intake import handlers
+from services.intake.welfare_card.tasks import consumers as welfare_card_consumers
 from shared.events import Event
 from shared.inbox import register_consumer
 from shared.web import ServiceContext
@@ -128,7 +129,7 @@ CONSUMERS: dict[str, Callable[[Session, Event], None]] = {
 def register(app: Flask, celery_app: Celery) -> None:
     """Register intake's event consumers."""
     context: ServiceContext = app.extensions["ecase"]
-    for event_type, handler in CONSUMERS.items():
+    for event_type, handler in {**CONSUMERS, **welfare_card_consumers(app)}.items():
         register_consumer(
             celery_app,
             queue="intake",

@@ -40,6 +40,8 @@ def start(db: Session, user: User, *, secret: str) -> str:
         district_code=user.district_code,
         secret=secret,
         ttl_seconds=int(limit.total_seconds()),
+        province_code=user.province_code,
+        agency=user.agency,
     )
     now = utcnow()
     db.add(

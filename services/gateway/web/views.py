@@ -55,6 +55,10 @@ ROLE_NAMES = {
     "finance": "ผู้ทำหน้าที่โอนเงิน",
     "central_admin": "สำนักพัฒนาสังคม (ผู้ดูแลระบบ)",
     "operator": "ผู้ดูแลระบบปฏิบัติการ",
+    # the state welfare card measure (docs/welfare_card.md)
+    "agency_recorder": "ผู้บันทึกผลการพัฒนาของหน่วยงานพัฒนา",
+    "provincial_secretariat": "ฝ่ายเลขานุการ คอจ.",
+    "district_team": "ทีม ปรจ. ประจำเขต/อำเภอ",
 }
 #: (endpoint, Thai label, roles that see it) — the menu shows only what the role may do.  Each
 #: page module adds its own entries (its ``MENU``) between the home page and the user's pages.
