@@ -52,7 +52,7 @@ class Area:
 
     @property
     def kind_th(self) -> str:
-        """"เขต" in Bangkok, "อำเภอ" elsewhere."""
+        """The kind of district: "เขต" in Bangkok, "อำเภอ" elsewhere."""
         return "เขต" if self.province_code == BANGKOK else "อำเภอ"
 
     @property
