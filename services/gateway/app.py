@@ -9,6 +9,7 @@ from flask import Flask
 
 from services.gateway.admin_api import admin_blp
 from services.gateway.api import blp, register_forwarding
+from services.gateway.public_api import public_blp
 from services.gateway.web import init_web
 from shared.web import create_service_app
 
@@ -19,7 +20,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         "gateway",
         config,
         title="E-Case gateway",
-        blueprints=[blp, admin_blp],
+        blueprints=[blp, admin_blp, public_blp],
         messaging_endpoints=False,
         description="Login, forwarding of /api/<service>/..., jobs and operations.",
     )
