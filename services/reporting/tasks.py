@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from services.reporting.services import HANDLERS
+from services.reporting.welfare_card.services import HANDLERS as WELFARE_CARD_HANDLERS
 from shared.inbox import register_consumer
 
 if TYPE_CHECKING:
@@ -24,7 +25,7 @@ QUEUE = "reporting"
 def register(app: Flask, celery_app: Celery) -> None:
     """Register reporting's event consumers (``reporting.on_<event>``)."""
     context = app.extensions["ecase"]
-    for event_type, handler in HANDLERS.items():
+    for event_type, handler in (HANDLERS | WELFARE_CARD_HANDLERS).items():
         register_consumer(
             celery_app, queue=QUEUE, event_type=event_type, handler=handler, sessions=lambda: context.sessions
         )
