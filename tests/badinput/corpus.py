@@ -1644,6 +1644,13 @@ def _payment() -> list[Entry]:
             (415,),
             "unsupported_file",
         ),
+        upload(
+            "CSV mixing UTF-8 and cp874",
+            "r.csv",
+            "เลขที่อ้างอิง,สถานะ\r\n".encode() + "ผิด,สำเร็จ\r\n".encode("cp874"),
+            (415,),
+            "unsupported_file",
+        ),
         upload("CSV with NUL bytes", "r.csv", b"a,b\r\n1,\x00\r\n", (415,), "unsupported_file"),
         upload("text named .xlsx", "r.xlsx", f.csv_bytes(rows), (415,), "unsupported_file"),
         upload("a workbook named .csv", "r.csv", f.xlsx_bytes(rows), (415,), "unsupported_file"),
@@ -1965,10 +1972,16 @@ def async_uploads() -> list[AsyncUpload]:
             "invalid_lines",
         ),
         AsyncUpload(
-            "cp874 header read as UTF-8 mojibake",
+            "cp874 report with Thai headers, amount with three decimals",
             "r.csv",
-            f.csv_bytes([["เลขที่อ้างอิง", "รหัสธนาคาร"], good], encoding="utf-8")[:-2] + "ผิด".encode("cp874"),
-            "no_header",
+            f.csv_bytes(
+                [
+                    ["เลขที่อ้างอิง", "รหัสธนาคาร", "เลขที่บัญชี", "จำนวนเงิน", "สถานะ"],
+                    ["REF1", "014", "1234567891", "1001.005", "สำเร็จ"],
+                ],
+                encoding="cp874",
+            ),
+            "invalid_lines",
         ),
         AsyncUpload("UTF-8 BOM and no header row", "r.csv", f.csv_bytes([good], bom=True), "no_header"),
         AsyncUpload(

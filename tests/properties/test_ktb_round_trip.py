@@ -48,7 +48,7 @@ def expected(layout: Layout, values: dict[str, str]) -> dict[str, str]:
     return out
 
 
-@settings(max_examples=100)
+@settings(max_examples=100, deadline=None)
 @given(st.data())
 def test_every_field_that_fits_comes_back_unchanged(data: st.DataObject) -> None:
     layout = data.draw(st.sampled_from([HEADER, DETAIL]))
@@ -59,7 +59,7 @@ def test_every_field_that_fits_comes_back_unchanged(data: st.DataObject) -> None
     assert layout.parse(record) == expected(layout, values)
 
 
-@settings(max_examples=100)
+@settings(max_examples=100, deadline=None)
 @given(st.data())
 def test_a_value_that_does_not_fit_is_refused_never_cut(data: st.DataObject) -> None:
     layout = data.draw(st.sampled_from([HEADER, DETAIL]))
@@ -79,7 +79,7 @@ def test_a_value_that_does_not_fit_is_refused_never_cut(data: st.DataObject) -> 
     assert info.value.field == target.name
 
 
-@settings(max_examples=100)
+@settings(max_examples=100, deadline=None)
 @given(st.data())
 def test_the_compiled_writer_writes_what_the_checked_writer_writes(data: st.DataObject) -> None:
     values = data.draw(record_values(DETAIL))
