@@ -75,8 +75,8 @@ def change_status(
         return False
     before, before_reason = case.status, case.status_reason
     case.status = new
-    if reason is not None:
-        case.status_reason = reason
+    if reason is not None or before != new:
+        case.status_reason = reason  # a reason belongs to its status: a later "paid" clears it
     case.updated_at = utcnow()
     add_case_event(session, case, kind, status=new, by=by, at=at, note=reason, details=details)
     # Audited whenever the case changes, also when only the reason does (a transfer that failed

@@ -270,6 +270,7 @@ def test_approval_and_payment_events(env: IntakeEnv) -> None:
     base = {"district_code": "1008", "approval_batch_id": batch, "at": utcnow().isoformat()}
     deliver(env, "payout.failed", {**base, "case_id": a.id, "reason": "บัญชีปิด", "final": False})
     assert case(env, a.id).status == "paying"
+    assert case(env, a.id).status_reason == "บัญชีปิด"
     deliver(
         env,
         "payout.bank_details_corrected",
@@ -297,6 +298,7 @@ def test_approval_and_payment_events(env: IntakeEnv) -> None:
     deliver(env, "payout.paid", {**paid, "case_id": b.id, "ref2": "B"})
     deliver(env, "payout.failed", {**base, "case_id": c.id, "reason": "ไม่มีบัญชีนี้", "final": True})
     assert [case(env, x.id).status for x in (a, b, c)] == ["paid", "paid", "payment_failed"]
+    assert case(env, a.id).status_reason is None  # the failure's reason went with the failure
     assert case(env, c.id).status_reason == "ไม่มีบัญชีนี้"
     settled = {
         "approval_batch_id": batch,
