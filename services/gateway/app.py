@@ -9,6 +9,7 @@ from flask import Flask
 
 from services.gateway.admin_api import admin_blp
 from services.gateway.api import blp, register_forwarding
+from services.gateway.public_api import init_app as init_public_api
 from services.gateway.public_api import public_blp
 from services.gateway.web import init_web
 from shared.web import create_service_app
@@ -25,5 +26,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         description="Login, forwarding of /api/<service>/..., jobs and operations.",
     )
     register_forwarding(app)
+    init_public_api(app)
     init_web(app)
     return app

@@ -15,10 +15,10 @@ import logging
 from typing import Any
 
 import urllib3
-from flask import Response, request
+from flask import Flask, Response, request
 
 from services.gateway.api import forwarder, limiter
-from shared.config import env, service_url
+from shared.config import env, env_int, service_url
 from shared.web import ApiError, Blueprint, ctx, public
 from shared.welfare_card import PUBLIC_CHECK_HEADER, public_check_key
 
@@ -28,6 +28,20 @@ public_blp = Blueprint(
     "public", __name__, url_prefix="/api/public", description="Public checks for citizens (no login)"
 )
 DEFAULT_LIMIT = "20 per minute; 200 per day"
+IMPORT_PATH = "/api/intake/welfare-card/imports"
+#: The measure's participants lists are far bigger than any other upload (intake's default limit).
+DEFAULT_MAX_IMPORT_BYTES = 256 * 1024 * 1024 + 64 * 1024
+
+
+def init_app(app: Flask) -> None:
+    """Let the participants-list upload through the gateway's forwarding with its own size limit."""
+    limit = env_int("WELFARE_CARD_MAX_IMPORT_BYTES", DEFAULT_MAX_IMPORT_BYTES)
+
+    def import_size_limit() -> None:
+        if request.method == "POST" and request.path.rstrip("/") == IMPORT_PATH:
+            request.max_content_length = limit
+
+    app.before_request(import_size_limit)
 
 
 def public_check_limit() -> str:
