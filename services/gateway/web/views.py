@@ -68,7 +68,7 @@ USER_MENU = [
     ("web.password", "เปลี่ยนรหัสผ่าน", None),
 ]
 #: The screens, one module per area (each has ``bp`` and ``MENU``), in menu order.
-PAGE_MODULES = ("cases", "agenda", "reports", "payments", "central", "operator")
+PAGE_MODULES = ("cases", "agenda", "reports", "payments", "central", "operator", "welfare_card")
 
 
 def init_web(app: Flask) -> None:
