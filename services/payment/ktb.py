@@ -19,7 +19,19 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from services.payment.xlsx import Style, amount_cell, text_cell, write_table
-from shared.banks import KTB_CODE, clean_account_no, ktb_receiving_fields
+from shared.banks import (
+    BAAC_CODE,
+    BANKS,
+    GHB_CODE,
+    GSB_CODE,
+    HSBC_CODE,
+    IBANK_CODE,
+    KKP_CODE,
+    KTB_CODE,
+    TISCO_CODE,
+    clean_account_no,
+    ktb_receiving_fields,
+)
 from shared.errors import ValidationError
 from shared.money import MAX_AMOUNT
 
@@ -40,7 +52,9 @@ __all__ = [
     "TransferLine",
     "build_files",
     "check_text",
+    "file_problems",
     "prepare_lines",
+    "render_files",
     "write_txt",
     "write_xlsx",
 ]
@@ -164,6 +178,9 @@ class RecordWriter:
         self.varying = tuple(varying)
         self._template = "".join(parts)
         self._numeric = tuple(index[f.name] for f in layout.fields if f.numeric and f.name in index)
+        self._numeric_slices = tuple(
+            (f.start - 1, f.start - 1 + f.width) for f in layout.fields if f.numeric and f.name in index
+        )
 
     def __call__(self, *values: str) -> str:
         """One record; LayoutError when a value is not digits (numeric fields) or does not fit."""
@@ -174,6 +191,23 @@ class RecordWriter:
         if len(record) != self.layout.length:
             self.layout.render(dict(zip(self.varying, values, strict=True)))  # raises, naming the field
         return record
+
+    def many(self, rows: Iterable[Sequence[str]]) -> list[str] | None:
+        """Many records, with the checks of :meth:`__call__` made once over all of them.
+
+        None when any record breaks them: the caller then renders record by record to name it.
+        ``format`` pads but never truncates, so every record is at least as long as the layout:
+        the records are all exactly that long when their total is.  Then every field sits at its
+        place, and a numeric value is all digits exactly when its zero-padded field is.
+        """
+        fmt = self._template.format
+        records = [fmt(*values) for values in rows]
+        if sum(map(len, records)) != len(records) * self.layout.length:
+            return None
+        digits = "".join([record[a:b] for record in records for a, b in self._numeric_slices])
+        if not (digits.isascii() and digits.isdigit()) and digits:
+            return None
+        return records
 
 
 def _n(name: str, start: int, width: int, default: str = "") -> Field:
@@ -452,6 +486,86 @@ def _prepare_one(
     )
 
 
+# Banks whose §7 receiving fields are simply "0000" and the account left-padded to 11 digits:
+# active, no branch code required, no special account rule, accounts of at most 11 digits.  For
+# them (and a plain-digit account, no branch given) ``_fast_prepare`` computes what
+# ``ktb_receiving_fields`` would; every other line takes the general path.  The two are checked
+# against each other by a property test (tests/payment/unit/test_ktb.py).
+_SPECIAL_ACCOUNT_RULES = frozenset(
+    {GSB_CODE, GHB_CODE, BAAC_CODE, HSBC_CODE, TISCO_CODE, KKP_CODE, IBANK_CODE}
+)
+_SIMPLE_BANKS: dict[str, frozenset[int]] = {
+    bank.code: frozenset(bank.account_lengths)
+    for bank in BANKS
+    if bank.active
+    and not bank.branch_code_required
+    and bank.code not in _SPECIAL_ACCOUNT_RULES
+    and max(bank.account_lengths) <= 11
+}
+_NO_PROBLEM_EXPONENT = -2  # a Decimal with exponent ≥ -2 has at most two decimals
+
+
+def _fast_prepare(
+    line: TransferLine, running_no: int, is_ktb_file: bool, limit: Decimal, below: bool
+) -> PreparedLine | None:
+    """The common line, checked by the same rules as :func:`_prepare_one` without its general
+    machinery; None when anything is unusual (the general path then decides and explains)."""
+    bank = line.bank_code
+    lengths = _SIMPLE_BANKS.get(bank)
+    account = line.account_no
+    if (
+        lengths is None
+        or (bank == KTB_CODE) is not is_ktb_file
+        or line.branch_code
+        or not (type(account) is str and account.isascii() and account.isdigit())
+        or len(account) not in lengths
+    ):
+        return None
+    name = line.receiver_name
+    if type(name) is not str:
+        return None
+    name = unicodedata.normalize("NFC", name).strip()
+    if not 0 < len(name) <= 100 or _ALLOWED_TEXT.fullmatch(name) is None:
+        return None
+    amount = line.amount
+    if (
+        type(amount) is not Decimal
+        or not amount.is_finite()
+        or amount <= 0
+        or amount > MAX_AMOUNT
+        or amount.as_tuple().exponent < _NO_PROBLEM_EXPONENT  # type: ignore[operator]
+        or (amount >= limit if below else amount > limit)
+    ):
+        return None
+    ref2 = line.ref2
+    if type(ref2) is not str or _REF2.fullmatch(ref2) is None:
+        return None
+    email = line.email
+    if email:
+        email = email.strip()
+        if email and (len(email) > 40 or _EMAIL.fullmatch(email) is None):
+            return None
+    mobile = line.mobile
+    if mobile:
+        mobile = "".join(mobile.split()).replace("-", "")
+        if mobile and _MOBILE.fullmatch(mobile) is None:
+            return None
+    return PreparedLine(
+        line.key,
+        ref2,
+        running_no,
+        bank,
+        account,
+        "0000",
+        account.zfill(11),
+        name,
+        int(amount.scaleb(2)),
+        amount,
+        email or "",
+        mobile or "",
+    )
+
+
 def prepare_lines(
     lines: Iterable[TransferLine], *, group: str, settings: FileSettings
 ) -> tuple[list[PreparedLine], list[LineProblem]]:
@@ -461,8 +575,11 @@ def prepare_lines(
     prepared: list[PreparedLine] = []
     problems: list[LineProblem] = []
     seen: set[str] = set()
+    is_ktb = group == "ktb"
+    limit = settings.direct_line_limit if is_ktb else settings.standard_line_limit
+    fast, general = _fast_prepare, _prepare_one
     for position, line in enumerate(lines, start=1):
-        result = _prepare_one(line, position, group, settings)
+        result = fast(line, position, is_ktb, limit, not is_ktb) or general(line, position, group, settings)
         if line.ref2 in seen:
             message = f"ref2 {line.ref2} ซ้ำในไฟล์"
             problems.append(LineProblem(line.key, line.label, "ref2", "duplicate_ref2", message))
@@ -510,26 +627,31 @@ def write_txt(
             "sender_name": sender,
         },
     )
-    total = 0
-    records = []
-    for running_no, p in enumerate(prepared, start=1):
-        total += p.satang
-        try:
-            records.append(
-                writer(
-                    p.bank_code,
-                    p.recv_branch,
-                    p.recv_acct,
-                    str(p.satang),
-                    p.receiver_name,
-                    p.ref2,
-                    str(running_no),
-                    p.email,
-                    p.mobile,
-                )
-            )
-        except LayoutError as exc:
-            raise FileRejected([LineProblem(p.key, p.ref2, exc.field, "does_not_fit", exc.message)]) from None
+    total = sum([p.satang for p in prepared])
+    rows = [
+        (
+            p.bank_code,
+            p.recv_branch,
+            p.recv_acct,
+            str(p.satang),
+            p.receiver_name,
+            p.ref2,
+            str(n),
+            p.email,
+            p.mobile,
+        )
+        for n, p in enumerate(prepared, start=1)
+    ]
+    records = writer.many(rows)
+    if records is None:  # find the record that does not fit and name it
+        for p, values in zip(prepared, rows, strict=True):
+            try:
+                writer(*values)
+            except LayoutError as exc:
+                raise FileRejected(
+                    [LineProblem(p.key, p.ref2, exc.field, "does_not_fit", exc.message)]
+                ) from None
+        raise AssertionError("many() refused records that one by one are fine")  # pragma: no cover
     header = HEADER.render(
         {
             "total_txn": str(len(prepared)),
@@ -561,6 +683,11 @@ _VARYING = (
     "email",
     "mobile",
 )
+
+# A first character that could make Excel read a cell as a formula (or whitespace before one), and
+# characters XML needs escaped: rows with either take the general cell writer.
+_XLSX_RISKY_FIRST = re.compile(r"[=+\-@\t\r\0\s]")
+_XLSX_ESCAPE = re.compile('[&<>"]')
 
 XLSX_HEADINGS = (
     "Receiving Bank Code",
@@ -600,12 +727,32 @@ def write_xlsx(
             yield [(str(i), text) for i in range(1, len(XLSX_HEADINGS) + 1)]
         yield [(h, heading) for h in XLSX_HEADINGS]
         empty = '<c s="1"/>'
-        for p in prepared:  # one pre-rendered row per payee (100,000 rows in ~1 s)
-            yield (
-                f"{text_cell(p.bank_code)}{text_cell(p.account_no)}{text_cell(p.receiver_name)}"
-                f"{amount_cell(p.amount)}{empty}{empty}"
-                f"{text_cell(p.ref2)}{text_cell(p.email)}{text_cell(p.mobile)}"
-            )
+        start, end = '<c s="1" t="inlineStr"><is><t xml:space="preserve">', "</t></is></c>"
+        risky, escape = _XLSX_RISKY_FIRST.search, _XLSX_ESCAPE.search
+        for p in prepared:  # one pre-rendered row per payee
+            b, a, n, r, e, m = p.bank_code, p.account_no, p.receiver_name, p.ref2, p.email, p.mobile
+            if (
+                b
+                and a
+                and n
+                and r
+                and not risky(b[:1] + a[:1] + n[:1] + r[:1] + e[:1] + m[:1])
+                and not escape(b + a + n + r + e + m)
+                and type(p.amount) is Decimal
+                and p.amount.is_finite()
+            ):
+                # The usual row: nothing to escape, nothing that could read as a formula, so the
+                # cells are exactly what text_cell/amount_cell make, written in one go.
+                yield (
+                    f"{start}{b}{end}{start}{a}{end}{start}{n}{end}"
+                    f'<c s="4"><v>{p.amount:f}</v></c>{empty}{empty}{start}{r}{end}'
+                    f"{f'{start}{e}{end}' if e else empty}{f'{start}{m}{end}' if m else empty}"
+                )
+            else:
+                yield (
+                    f"{text_cell(b)}{text_cell(a)}{text_cell(n)}{amount_cell(p.amount)}{empty}{empty}"
+                    f"{text_cell(r)}{text_cell(e)}{text_cell(m)}"
+                )
 
     stamp = created_at or dt.datetime.combine(effective_date, dt.time(), tzinfo=dt.UTC)
     return write_table(
@@ -630,6 +777,38 @@ class BuiltFiles:
     problems: list[LineProblem] = field(default_factory=list)
 
 
+def file_problems(prepared: Sequence[PreparedLine], settings: FileSettings) -> list[LineProblem]:
+    """Problems of the file as a whole (settings, no lines, too many lines); empty when it can be made."""
+    return _check_file(prepared, settings)
+
+
+def render_files(
+    prepared: list[PreparedLine],
+    *,
+    group: str,
+    settings: FileSettings,
+    effective_date: dt.date,
+    created_at: dt.datetime | None = None,
+) -> BuiltFiles:
+    """The text file and the Excel register of lines that passed :func:`prepare_lines`.
+
+    :raises FileRejected: a file-level rule is broken or a value does not fit its field.
+    """
+    txt = write_txt(prepared, group=group, settings=settings, effective_date=effective_date)
+    xlsx = write_xlsx(
+        prepared, group=group, settings=settings, effective_date=effective_date, created_at=created_at
+    )
+    return BuiltFiles(
+        prepared=prepared,
+        txt=txt,
+        xlsx=xlsx,
+        txt_sha256=hashlib.sha256(txt).hexdigest(),
+        xlsx_sha256=hashlib.sha256(xlsx).hexdigest(),
+        total_satang=sum([p.satang for p in prepared]),
+        line_count=len(prepared),
+    )
+
+
 def build_files(
     lines: Sequence[TransferLine],
     *,
@@ -645,16 +824,6 @@ def build_files(
     prepared, problems = prepare_lines(lines, group=group, settings=settings)
     if problems:
         raise FileRejected(problems)
-    txt = write_txt(prepared, group=group, settings=settings, effective_date=effective_date)
-    xlsx = write_xlsx(
+    return render_files(
         prepared, group=group, settings=settings, effective_date=effective_date, created_at=created_at
-    )
-    return BuiltFiles(
-        prepared=prepared,
-        txt=txt,
-        xlsx=xlsx,
-        txt_sha256=hashlib.sha256(txt).hexdigest(),
-        xlsx_sha256=hashlib.sha256(xlsx).hexdigest(),
-        total_satang=sum(p.satang for p in prepared),
-        line_count=len(prepared),
     )

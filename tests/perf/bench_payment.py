@@ -8,12 +8,18 @@ within 2× of a bare fixed-width formatting loop measured in the same run; inges
 * ``txt_writer``  — ``ktb.write_txt`` (generic layout writer, checks, cp874) against a bare
   hand-written f-string loop over the same prepared lines (best of 3 each);
 * ``files_service`` — ``GET …/files/other.txt`` as the service does it, on each backend:
-  load the outstanding lines, check, render both files, insert 100,000 transfers (ref2),
-  mark the lines sent, commit;
+  load the outstanding lines, check, render both files (text and xlsx), insert 100,000
+  transfers (ref2), mark the lines sent, record the download, commit; then ``GET
+  /files/{id}.xlsx`` of the same file (the stored bytes, recorded as a download);
 * ``ingest`` — ``run_result_import`` on each backend for a 100,000-line normalised CSV:
   parse, match by ref2, post every line, publish 100,000 payout.paid events, commit.
 
     python tests/perf/bench_payment.py [--payees 100000] [--backend embedded|postgres|both]
+        [--steps files_pure,files_service,ingest] [--repeat 1]
+
+Every figure comes with this process's CPU time, the PostgreSQL backend's CPU time (``db_cpu_s``)
+and the load average: the machine is shared, and the CPU times show what the work costs when the
+wall clock waits for a core.
 """
 
 from __future__ import annotations
@@ -196,7 +202,7 @@ def seed_batch(sessions: object, n: int) -> int:
         return int(batch.id)
 
 
-def bench_service(backend: str, n: int) -> None:
+def bench_service(backend: str, n: int, steps: set[str], repeat: int = 1) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         system = System(Path(tmp), backend=backend)
         try:
@@ -205,16 +211,35 @@ def bench_service(backend: str, n: int) -> None:
                 settings = load_settings(SETTINGS)
                 engine = make_engine(system.database_url("payment"))
                 sessions = make_sessionmaker(engine)
-                batch_id = seed_batch(sessions, n)
                 actor = services.Actor("finance.1008", "finance", "1008")
-                with Clock() as clock, sessions.begin() as s:  # the commit is inside the clock
-                    clock.attach(s)
-                    pf, created = services.get_or_make_file(
-                        s, batch_id=batch_id, group="other", actor=actor, settings=settings
+                for _ in range(repeat if "files_service" in steps else 1):
+                    batch_id = seed_batch(sessions, n)
+                    with Clock() as clock, sessions.begin() as s:  # the commit is inside the clock
+                        clock.attach(s)
+                        pf, created = services.get_or_make_file(
+                            s, batch_id=batch_id, group="other", actor=actor, settings=settings
+                        )
+                        services.record_download(s, pf, fmt="txt", actor=actor, created=created)
+                        file_id, txt_mb = pf.id, len(pf.txt_content) / 1e6
+                    assert created
+                    with Clock() as again, sessions.begin() as s:
+                        again.attach(s)
+                        pf = services.get_file(s, file_id, actor)
+                        services.record_download(s, pf, fmt="xlsx", actor=actor, created=False)
+                        xlsx_mb = len(pf.xlsx_content) / 1e6
+                    emit(
+                        bench="files_service",
+                        backend=backend,
+                        payees=n,
+                        **clock.figures(),
+                        xlsx_download=again.figures(),
+                        txt_mb=round(txt_mb, 1),
+                        xlsx_mb=round(xlsx_mb, 1),
+                        target_s=10,
                     )
-                    services.record_download(s, pf, fmt="txt", actor=actor, created=created)
-                    file_id = pf.id
-                emit(bench="files_service", backend=backend, payees=n, **clock.figures(), target_s=10)
+                if "ingest" not in steps:
+                    engine.dispose()
+                    return
 
                 with sessions() as s:
                     refs = s.execute(
@@ -287,10 +312,15 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--payees", type=int, default=100_000)
     parser.add_argument("--backend", choices=["embedded", "postgres", "both"], default="both")
+    parser.add_argument("--steps", default="files_pure,files_service,ingest")
+    parser.add_argument("--repeat", type=int, default=1, help="files_service runs per backend")
     args = parser.parse_args()
-    bench_pure(args.payees)
-    for backend in ("embedded", "postgres") if args.backend == "both" else (args.backend,):
-        bench_service(backend, args.payees)
+    steps = set(args.steps.split(","))
+    if "files_pure" in steps:
+        bench_pure(args.payees)
+    if steps & {"files_service", "ingest"}:
+        for backend in ("embedded", "postgres") if args.backend == "both" else (args.backend,):
+            bench_service(backend, args.payees, steps, args.repeat)
 
 
 if __name__ == "__main__":

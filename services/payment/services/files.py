@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -18,7 +19,6 @@ from services.payment.services.common import (
     Actor,
     Conflict,
     RuleBroken,
-    bulk_insert,
     ensure_open,
     get_batch,
     get_file,
@@ -29,7 +29,7 @@ from shared.db import utcnow
 from shared.money import money_str
 
 if TYPE_CHECKING:
-    from sqlalchemy import Row
+    from sqlalchemy import Connection, Row
 
     from services.payment.config import PaymentSettings
 
@@ -163,67 +163,69 @@ def _make_file(
     )
     session.add(pf)
     session.flush()  # the file id goes into every ref2
+    file_id = pf.id
     transfers = [
         ktb.TransferLine(
-            key=line.id,
-            label=line.case_no,
-            bank_code=line.bank_code,
-            branch_code=line.branch_code,
-            account_no=line.account_no,
-            receiver_name=line.account_name,
-            amount=Decimal(line.amount_satang).scaleb(-2),  # exact: satang are integers
-            ref2=ref2_for(pf.id, running_no),
-            email=line.email,
-            mobile=line.phone,
+            line.id,
+            line.case_no,
+            line.bank_code,
+            line.branch_code,
+            line.account_no,
+            line.account_name,
+            Decimal(line.amount_satang).scaleb(-2),  # exact: satang are integers
+            ref2_for(file_id, running_no),
+            line.email,
+            line.phone,
         )
         for running_no, line in enumerate(lines, start=1)
     ]
+    prepared, problems = ktb.prepare_lines(transfers, group=group, settings=fs)
+    problems += ktb.file_problems(prepared, fs) if not problems else []
+    if problems:
+        raise _rejected(problems)
+    branches = {line.id: line.branch_code for line in lines if line.branch_code is not None}
+    rows = [
+        (
+            file_id,
+            p.key,
+            p.running_no,
+            p.ref2,
+            p.satang,
+            p.bank_code,
+            branches.get(p.key),  # type: ignore[call-overload]
+            p.account_no,
+            p.recv_branch,
+            p.recv_acct,
+            p.receiver_name,
+            "pending",
+        )
+        for p in prepared
+    ]
+    # The database records the transfers (COPY, FK and index checks, marking the lines sent)
+    # while this thread renders the two files: the work of the database server and of Python
+    # overlap (tests/perf/bench_payment.py).  Only the recording thread uses the connection until
+    # it is joined; this thread touches neither the session nor the connection meanwhile.
+    connection = session.connection()
+    recorder = _Recorder(connection, file_id, rows, now)
+    recorder.start()
     try:
-        built = ktb.build_files(transfers, group=group, settings=fs, effective_date=effective, created_at=now)
+        built = ktb.render_files(prepared, group=group, settings=fs, effective_date=effective, created_at=now)
     except ktb.FileRejected as exc:
-        raise RuleBroken(
-            f"จัดทำไฟล์ไม่ได้: มี {len(exc.problems)} รายการที่ไม่ผ่านการตรวจสอบ กรุณาแก้ไขข้อมูลบัญชีหรือปิดรายการก่อน",
-            "lines_invalid",
-            [p.to_dict() for p in exc.problems],
-        ) from None
+        recorder.join_quietly()  # the request is refused and rolled back either way
+        raise _rejected(exc.problems) from None
+    except BaseException:
+        recorder.join_quietly()
+        raise
+    recorder.join()
+    if recorder.marked != len(rows):  # the batch row lock makes this impossible; refuse rather than guess
+        raise Conflict("รายการในชุดนี้เปลี่ยนไประหว่างจัดทำไฟล์ กรุณาลองใหม่", "concurrent_change")
     pf.line_count = built.line_count
     pf.total_satang = built.total_satang
     pf.txt_content, pf.txt_sha256 = built.txt, built.txt_sha256
     pf.xlsx_content, pf.xlsx_sha256 = built.xlsx, built.xlsx_sha256
-    pf.txt_name = settings.file_name(group=group, batch_id=batch.id, file_id=pf.id, date=effective, ext="txt")
-    branches = {line.id: line.branch_code for line in lines}
-    rows = [
-        {
-            "file_id": pf.id,
-            "line_id": p.key,
-            "running_no": p.running_no,
-            "ref2": p.ref2,
-            "amount_satang": p.satang,
-            "bank_code": p.bank_code,
-            "branch_code": branches[p.key],  # type: ignore[index]
-            "account_no": p.account_no,
-            "recv_branch": p.recv_branch,
-            "recv_account": p.recv_acct,
-            "receiver_name": p.receiver_name,
-            "outcome": "pending",
-        }
-        for p in built.prepared
-    ]
-    bulk_insert(session, FileLine.__table__, rows)
-    # One set-based UPDATE … FROM (a join, not a correlated subquery: the new rows have no
-    # planner statistics yet) links every line to its new transfer and marks it sent.
-    lines_t, transfers_t = PayoutLine.__table__, FileLine.__table__
-    marked = session.execute(
-        lines_t.update()
-        .where(
-            lines_t.c.id == transfers_t.c.line_id,
-            transfers_t.c.file_id == pf.id,
-            lines_t.c.state.in_(tuple(domain.SENDABLE_STATES)),
-        )
-        .values(state=LineState.SENT, current_file_line_id=transfers_t.c.id, updated_at=now)
+    pf.txt_name = settings.file_name(
+        group=group, batch_id=batch.id, file_id=file_id, date=effective, ext="txt"
     )
-    if marked.rowcount != len(rows):  # the batch row lock makes this impossible; refuse rather than guess
-        raise Conflict("รายการในชุดนี้เปลี่ยนไประหว่างจัดทำไฟล์ กรุณาลองใหม่", "concurrent_change")
     record_audit(
         session,
         actor,
@@ -245,6 +247,91 @@ def _make_file(
     if settings.uses_placeholders:
         log.warning("payment file %s was made with placeholder KTB settings", pf.id)
     return pf
+
+
+def _rejected(problems: Sequence[ktb.LineProblem]) -> RuleBroken:
+    return RuleBroken(
+        f"จัดทำไฟล์ไม่ได้: มี {len(problems)} รายการที่ไม่ผ่านการตรวจสอบ กรุณาแก้ไขข้อมูลบัญชีหรือปิดรายการก่อน",
+        "lines_invalid",
+        [p.to_dict() for p in problems],
+    )
+
+
+_TRANSFER_COLUMNS = (
+    "file_id",
+    "line_id",
+    "running_no",
+    "ref2",
+    "amount_satang",
+    "bank_code",
+    "branch_code",
+    "account_no",
+    "recv_branch",
+    "recv_account",
+    "receiver_name",
+    "outcome",
+)
+
+
+class _Recorder(threading.Thread):
+    """Records a new file's transfers and marks its lines sent, on the caller's connection.
+
+    ``join`` re-raises what went wrong in the thread (an IntegrityError rolls the whole request
+    back, as if the statements had run in the caller's thread).
+    """
+
+    def __init__(self, connection: Connection, file_id: int, rows: list[tuple[Any, ...]], now: dt.datetime):
+        super().__init__(name=f"payment-file-{file_id}", daemon=True)
+        self.connection, self.file_id, self.rows, self.now = connection, file_id, rows, now
+        self.marked = -1
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            _insert_transfers(self.connection, self.rows)
+            # One set-based UPDATE … FROM (a join, not a correlated subquery: the new rows have no
+            # planner statistics yet) links every line to its new transfer and marks it sent.
+            lines_t, transfers_t = PayoutLine.__table__, FileLine.__table__
+            self.marked = self.connection.execute(
+                lines_t.update()
+                .where(
+                    lines_t.c.id == transfers_t.c.line_id,
+                    transfers_t.c.file_id == self.file_id,
+                    lines_t.c.state.in_(tuple(domain.SENDABLE_STATES)),
+                )
+                .values(state=LineState.SENT, current_file_line_id=transfers_t.c.id, updated_at=self.now)
+            ).rowcount
+        except BaseException as exc:
+            self.error = exc
+
+    def join(self, timeout: float | None = None) -> None:
+        """Wait for the recording; re-raise its error."""
+        super().join(timeout)
+        if self.error is not None:
+            error, self.error = self.error, None
+            raise error
+
+    def join_quietly(self) -> None:
+        """Wait for the recording when the request fails anyway (its own error is then moot)."""
+        super().join()
+        self.error = None
+
+
+def _insert_transfers(connection: Connection, rows: list[tuple[Any, ...]]) -> None:
+    """The transfer rows (plain values, no type processing needed): COPY on PostgreSQL."""
+    if connection.dialect.name == "postgresql":
+        names = ", ".join(_TRANSFER_COLUMNS)
+        driver = connection.connection.driver_connection
+        with driver.cursor() as cursor, cursor.copy(f"COPY file_lines ({names}) FROM STDIN") as copy:  # type: ignore[union-attr]
+            for row in rows:
+                copy.write_row(row)
+        return
+    table = FileLine.__table__
+    for start in range(0, len(rows), 20_000):
+        connection.execute(
+            table.insert(),
+            [dict(zip(_TRANSFER_COLUMNS, row, strict=True)) for row in rows[start : start + 20_000]],
+        )
 
 
 def record_download(

@@ -5,9 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import io
+import re
 import zipfile
 from dataclasses import replace
 from decimal import Decimal
+from unittest import mock
 
 import openpyxl
 import openpyxl.xml
@@ -17,6 +19,7 @@ from hypothesis import strategies as st
 
 from services.payment import ktb, xlsx
 from services.payment.ktb import DETAIL, HEADER, FileRejected, FileSettings, Layout, LayoutError, TransferLine
+from shared.banks import BANKS
 
 pytestmark = [pytest.mark.unit]
 
@@ -293,3 +296,123 @@ def test_excel_register_is_reproducible_and_small() -> None:
 
 def test_openpyxl_reads_with_defusedxml() -> None:
     assert openpyxl.xml.DEFUSEDXML is True  # reliability S6d: XML bombs inside xlsx are refused
+
+
+# --- the fast paths give what the general ones give (tests/perf/bench_payment.py) --------------------
+_BANK_CODES = sorted({b.code for b in BANKS} | {"999", "6", "00a"})
+_ACCOUNTS = st.one_of(
+    st.text(alphabet="0123456789", min_size=0, max_size=16),
+    st.text(alphabet="0123456789 -.", min_size=1, max_size=16),
+    st.text(max_size=14),
+)
+_NAMES = st.one_of(
+    st.sampled_from(
+        ["นางสมศรี ใจดี", "MR JOHN SMITH", " นาย ก ", "=SUM(A1)", "A & B", "x" * 100, "y" * 101, ""]
+    ),
+    st.text(max_size=110),
+)
+_AMOUNTS = st.one_of(
+    st.decimals(allow_nan=True, allow_infinity=True),
+    st.sampled_from([Decimal("0"), Decimal("-1"), Decimal("1.500"), Decimal("1E+3"), Decimal("1999999.99")]),
+    st.sampled_from([Decimal("2000000.00"), Decimal("1000000000000000"), Decimal("0.001")]),
+)
+_LINES = st.builds(
+    TransferLine,
+    key=st.integers(),
+    label=st.just("L"),
+    bank_code=st.sampled_from(_BANK_CODES),
+    branch_code=st.one_of(st.none(), st.just(""), st.sampled_from(["0000", "1234", "12a4"])),
+    account_no=_ACCOUNTS,
+    receiver_name=_NAMES,
+    amount=_AMOUNTS,
+    ref2=st.one_of(st.sampled_from(["WF000001-000001", "-x", " x", "x" * 19]), st.text(max_size=20)),
+    email=st.one_of(st.none(), st.sampled_from(["", "a@b.co", " a@b.co ", "bad", "a" * 40 + "@b.co"])),
+    mobile=st.one_of(st.none(), st.sampled_from(["", "0812345678", "081-234-5678", "08123", "๐๘๑"])),
+)
+_VALID = TransferLine(
+    1, "L", "004", None, "1112223334", "นายสมชาย รักไทย", Decimal("1000.00"), "WF000001-000001"
+)
+_ONE_CHANGE = st.one_of(
+    st.builds(lambda v: replace(_VALID, bank_code=v), st.sampled_from([*_BANK_CODES, "006"])),
+    st.builds(lambda v: replace(_VALID, branch_code=v), st.sampled_from([None, "", "0000", "1234"])),
+    st.builds(lambda v: replace(_VALID, account_no=v), _ACCOUNTS),
+    st.builds(lambda v: replace(_VALID, receiver_name=v), _NAMES),
+    st.builds(lambda v: replace(_VALID, amount=v), _AMOUNTS),
+    st.builds(lambda v: replace(_VALID, email=v), st.sampled_from([None, "", "a@b.co", " a@b.co", "x"])),
+    st.builds(lambda v: replace(_VALID, mobile=v), st.sampled_from([None, "", "081-234-5678", "08 1", "๐"])),
+)
+
+
+def test_the_usual_line_takes_the_fast_path() -> None:
+    line = replace(_VALID, mobile="081-234-5678")
+    fast = ktb._fast_prepare(line, 1, False, SPEC.standard_line_limit, True)
+    assert fast is not None
+    assert fast == ktb._prepare_one(line, 1, "other", SPEC)
+    assert (fast.recv_branch, fast.recv_acct, fast.mobile, fast.satang) == (
+        "0000",
+        "01112223334",
+        "0812345678",
+        100000,
+    )
+
+
+@settings(max_examples=600, deadline=None)
+@given(line=st.one_of(_LINES, _ONE_CHANGE), group=st.sampled_from(["ktb", "other"]))
+def test_the_fast_line_check_agrees_with_the_general_one(line: TransferLine, group: str) -> None:
+    general = ktb._prepare_one(line, 1, group, SPEC)
+    is_ktb = group == "ktb"
+    limit = SPEC.direct_line_limit if is_ktb else SPEC.standard_line_limit
+    fast = ktb._fast_prepare(line, 1, is_ktb, limit, not is_ktb)
+    if fast is not None:  # when the fast path answers, it is exactly the general answer
+        assert fast == general
+    prepared, problems = ktb.prepare_lines([line], group=group, settings=SPEC)
+    if isinstance(general, list):
+        assert (prepared, problems) == ([], general)
+    else:
+        assert (prepared, problems) == ([general], [])
+
+
+@settings(max_examples=200, deadline=None)
+@given(lines=st.lists(st.one_of(_LINES, _ONE_CHANGE), min_size=1, max_size=12))
+def test_the_fast_writers_give_the_bytes_of_the_record_by_record_writers(lines: list[TransferLine]) -> None:
+    prepared, _ = ktb.prepare_lines(lines, group="other", settings=SPEC)
+    if not prepared:
+        return
+    txt = ktb.write_txt(prepared, group="other", settings=SPEC, effective_date=DATE)
+    writer = DETAIL.compile(
+        ktb._VARYING,
+        {
+            "send_branch": "0123",
+            "send_acct": "01234567890",
+            "effective_date": "15012026",
+            "service_type": "59",
+            "sender_name": "WELFARE FUND TEST",
+        },
+    )
+    one_by_one = [
+        writer(
+            p.bank_code,
+            p.recv_branch,
+            p.recv_acct,
+            str(p.satang),
+            p.receiver_name,
+            p.ref2,
+            str(i),
+            p.email,
+            p.mobile,
+        )
+        for i, p in enumerate(prepared, start=1)
+    ]
+    assert txt.decode("cp874").split("\r\n")[1:-1] == one_by_one
+    fast = ktb.write_xlsx(prepared, group="other", settings=SPEC, effective_date=DATE)
+    with mock.patch.object(ktb, "_XLSX_RISKY_FIRST", re.compile(".|^")):  # every row the general way
+        general = ktb.write_xlsx(prepared, group="other", settings=SPEC, effective_date=DATE)
+    assert fast == general
+
+
+def test_the_record_writer_refuses_in_bulk_what_it_refuses_one_by_one() -> None:
+    writer = DETAIL.compile(("recv_bank", "receiver_name"), {})
+    assert writer.many([("004", "ก"), ("014", "ข")]) is not None
+    assert writer.many([("004", "ก"), ("๐๐4", "ข")]) is None  # Thai digits in a numeric field
+    assert writer.many([("004", "ก" * 101)]) is None  # wider than the field
+    assert writer.many([("0044", "ก")]) is None
