@@ -211,7 +211,7 @@ def http_error_response(error: HTTPException) -> ResponseReturnValue:
 
 #: The widest integer a database column holds (PostgreSQL BIGINT, SQLite INTEGER).
 INT64_MAX = 2**63 - 1
-NUL_MESSAGE = "มีอักขระ NUL (\\x00) ซึ่งระบบไม่รับ"
+NUL_MESSAGE = "มีอักขระควบคุม (NUL) ที่ไม่อนุญาต"
 TOO_BIG_MESSAGE = "ตัวเลขมีค่ามากเกินกว่าที่ระบบรับได้"
 
 
