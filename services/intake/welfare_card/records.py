@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from services.intake.welfare_card import domain
@@ -658,6 +658,14 @@ def find_intents(
 
 
 # --- the public self-check ---------------------------------------------------------------------------------
+#: One round trip: the person's group and their district's active places (hot path of the public page).
+_PUBLIC_CHECK = text(
+    "SELECT p.grp, p.area_code, r.name, r.address FROM wc_participants p"
+    " LEFT JOIN wc_registration_places r ON r.area_code = p.area_code AND r.active"
+    " WHERE p.national_id = :national_id ORDER BY r.id"
+)
+
+
 def public_check(session: Session, national_id: str) -> dict[str, Any]:
     """Whether a 13-digit ID is a participant, their group and their district's registration places.
 
@@ -667,23 +675,19 @@ def public_check(session: Session, national_id: str) -> dict[str, Any]:
     answer: dict[str, Any] = {"participant": False, "group": None, "registration_places": []}
     if not is_valid_national_id(national_id):
         return answer
-    row = session.execute(
-        select(Participant.group, Participant.area_code).where(Participant.national_id == national_id)
-    ).first()
-    if row is None:
+    rows = session.execute(_PUBLIC_CHECK, {"national_id": national_id}).all()
+    if not rows:
         return answer
-    group, area_code = row
-    places = session.execute(
-        select(RegistrationPlace.name, RegistrationPlace.address)
-        .where(RegistrationPlace.area_code == area_code, RegistrationPlace.active.is_(True))
-        .order_by(RegistrationPlace.id)
-    ).all()
-    area = thai_areas.get_area(area_code)
-    area_name = area.full_name_th if area else area_code
+    area = thai_areas.get_area(rows[0][1])
+    area_name = area.full_name_th if area else rows[0][1]
     return {
         "participant": True,
-        "group": group,
-        "registration_places": [{"name": n, "address": a, "area_name_th": area_name} for n, a in places],
+        "group": rows[0][0],
+        "registration_places": [
+            {"name": name, "address": address, "area_name_th": area_name}
+            for _, _, name, address in rows
+            if name is not None
+        ],
     }
 
 
