@@ -212,10 +212,15 @@ def _xlsx_rows(data: bytes, max_unpacked: int) -> Iterator[tuple[int, tuple[str,
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception:  # openpyxl raises many kinds for a damaged package
         raise FileProblem("ไฟล์ .xlsx เสียหายหรือไม่ใช่ไฟล์ Excel", field="file", code="bad_xlsx") from None
+    number = 0
     try:
         sheet = workbook.worksheets[0]
         for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
             yield number, tuple(_cell(v) for v in row)
+    except WelfareCardError:
+        raise
+    except Exception:  # a sheet damaged past its first rows: the file is refused, never retried
+        raise FileProblem(f"ไฟล์ .xlsx เสียหายหลังแถวที่ {number}", field="file", code="bad_xlsx") from None
     finally:
         workbook.close()
 
