@@ -86,7 +86,7 @@ def build(
     loaded = schema.load(payload)
     # A payload that is already plain JSON and passed the strict load is its own wire form: the
     # dump would only rebuild it (it costs as much as the load for a batch of 2,000 cases).
-    body = payload if _is_json_native(payload) else schema.dump(loaded)
+    body = payload if _is_json_native(payload) and _same_keys(loaded, payload) else schema.dump(loaded)
     return {
         "event_id": str(uuid.uuid4()),
         "event_type": event_type,
@@ -106,6 +106,21 @@ def _is_json_native(value: Any) -> bool:
     if isinstance(value, list):
         return all(_is_json_native(v) for v in value)
     return False
+
+
+def _same_keys(loaded: Any, payload: Any) -> bool:
+    """True when the load added no field (``load_default``) at any depth: the wire form is complete."""
+    if isinstance(loaded, dict):
+        return (
+            isinstance(payload, dict)
+            and loaded.keys() == payload.keys()
+            and all(_same_keys(v, payload[k]) for k, v in loaded.items())
+        )
+    if isinstance(loaded, list):
+        if not isinstance(payload, list) or len(payload) != len(loaded):
+            return False
+        return all(_same_keys(a, b) for a, b in zip(loaded, payload, strict=True))
+    return True
 
 
 _TOLERANT: dict[Any, Schema] = {}
