@@ -26,10 +26,12 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
 
+from services.gateway.public_api import DEFAULT_MAX_IMPORT_BYTES
 from services.gateway.web.central import Series, bar_chart, gateway_api
 from services.gateway.web.client import ApiResult, api
 from services.gateway.web.views import csrf, require_login, require_page_roles
 from shared.areas import districts_of, get_area, get_province, provinces
+from shared.config import env_int
 from shared.errors import ValidationError
 from shared.thai import mask_national_id, parse_be_date, parse_national_id
 from shared.welfare_card import AGENCIES, GROUPS, PROGRESS, PROJECT_KINDS, RESULTS
@@ -64,7 +66,13 @@ _SESSION_KEY = "wc_participant"
 
 @bp.before_request
 def _login_unless_public() -> ResponseReturnValue | None:
-    """Every page needs a login except the public self-check."""
+    """Every page needs a login except the public self-check.
+
+    The participants list is far bigger than other uploads: its form takes the same limit as the
+    gateway's forwarding of ``POST /api/intake/welfare-card/imports`` (set before the form is read).
+    """
+    if request.endpoint == "welfare_card.upload_import" and request.method == "POST":
+        request.max_content_length = env_int("WELFARE_CARD_MAX_IMPORT_BYTES", DEFAULT_MAX_IMPORT_BYTES)
     if request.endpoint in PUBLIC_ENDPOINTS:
         return None
     return require_login()
