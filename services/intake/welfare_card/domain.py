@@ -255,6 +255,9 @@ class LineChecker:
         self.province_code = province_code
         self.agency = agency
         self.width = max(self.columns.values()) + 1
+        # A list repeats the same few agency and group texts: look each one up once.
+        self._agencies: dict[str, str | None] = {}
+        self._groups: dict[str, str | None] = {}
 
     def check(self, line: int, cells: tuple[str, ...]) -> StagedRow | list[LineError]:
         """The staged row, or every problem of the line."""
@@ -307,7 +310,10 @@ class LineChecker:
         index = get("agency")
         agency = self.agency
         if index is not None and cells[index]:
-            named = agency_from_text(cells[index])
+            text = cells[index]
+            named = self._agencies.get(text, "?")
+            if named == "?":
+                named = self._agencies[text] = agency_from_text(text)
             if named is None:
                 errors.append(
                     LineError(
@@ -329,7 +335,9 @@ class LineChecker:
                 )
 
         raw_group = cells[self.columns["group"]]
-        group = group_from_text(raw_group)
+        group = self._groups.get(raw_group, "?")
+        if group == "?":
+            group = self._groups[raw_group] = group_from_text(raw_group)
         if group is None:
             errors.append(
                 LineError(
