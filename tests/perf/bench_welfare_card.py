@@ -190,6 +190,11 @@ def run_import(system: System, auth: dict[str, str], data: bytes, label: str) ->
     job = wait_for(done, timeout=1800, interval=0.25, what=f"{label} import")
     finished = time.monotonic()
     result = job.get("result") or {}
+    phases = [
+        line.split(": ", 1)[1]
+        for line in system.log("intake-worker").splitlines()
+        if f"welfare card import {result.get('import_id')}:" in line
+    ]
     worker_cpu = cpu_seconds(system, ("intake-worker",))["intake-worker"] - cpu_before["intake-worker"]
     emit(
         measure=f"import_{label}",
@@ -202,6 +207,7 @@ def run_import(system: System, auth: dict[str, str], data: bytes, label: str) ->
         upload_s=round(uploaded - started, 1),
         total_s=round(finished - started, 1),
         worker_cpu_s=round(worker_cpu, 1),
+        worker_phases=phases[-1] if phases else None,
         load_average=[round(load_before, 1), round(os.getloadavg()[0], 1)],
         target="<= 120 s for 1,000,000 lines" if label == "new" else None,
     )

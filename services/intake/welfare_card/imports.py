@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from pathlib import PurePosixPath
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, text
+from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.orm import Session
 
 from services.intake.welfare_card import domain
@@ -194,6 +194,8 @@ def apply_import(
     imp = session.get(ParticipantImport, import_id, with_for_update=not sqlite)
     if imp is None or imp.status != "queued":
         return imp  # already applied or refused (a redelivery): nothing to do
+    if not sqlite:
+        _mark_running(session, imp.job_id)
     job = session.get(Job, imp.job_id)
     data = session.scalar(select(ImportFile.data).where(ImportFile.import_id == imp.id))
     areas = dict(session.execute(select(Area.code, Area.province_code)).tuples().all())
@@ -263,6 +265,15 @@ def apply_import(
             producer=PRODUCER,
         )
     return imp
+
+
+def _mark_running(session: Session, job_id: str) -> None:
+    """Show the job as running at once: its own short transaction, while the import's stays open.
+
+    PostgreSQL only (SQLite's single writer is the import's transaction itself).
+    """
+    with Session(session.get_bind()) as own, own.begin():
+        own.execute(update(Job).where(Job.id == job_id, Job.status == "queued").values(status="running"))
 
 
 def _create_stage(session: Session, sqlite: bool) -> None:
