@@ -17,6 +17,7 @@ import datetime as dt
 import random
 import shutil
 import threading
+import time
 import uuid
 from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -53,6 +54,7 @@ ENV = {
     "ECASE_RETRY_BACKOFF_MAX": "1",
     "ECASE_LOGIN_MAX_FAILURES": "100000",
     "ECASE_WORKER_CONCURRENCY": "1",
+    "ECASE_PUBLIC_CHECK_LIMIT": "10000 per minute",
 }
 USERS = (
     "officer.1008",
@@ -71,6 +73,11 @@ PDF = b"%PDF-1.4\n1 0 obj <</Type /Catalog>> endobj\ntrailer <</Root 1 0 R>>\n%%
 NAMES = {
     "1008": ("ป้อมแก้ว", "ป้อมทอง", "ป้อมเงิน", "ป้อมนาค", "ป้อมพลอย"),
     "1001": ("นครแก้ว", "นครทอง", "นครเงิน", "นครนาค", "นครพลอย"),
+}
+# The welfare card measure's participants (and one person who registers an intent) per district.
+WC_NAMES = {
+    "1008": ("ป้อมบัตรหนึ่ง", "ป้อมบัตรสอง", "ป้อมแสดงเจตนา"),
+    "1001": ("นครบัตรหนึ่ง", "นครบัตรสอง", "นครแสดงเจตนา"),
 }
 
 
@@ -104,6 +111,16 @@ class Client:
             allow_redirects=False,
             **kwargs,
         )
+
+    def probe(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        """``call``, asked again (up to 3 times) while the answer is a 503: on a loaded machine a
+        service may briefly lack a database connection, and a 503 would test nothing."""
+        for attempt in range(3):
+            r = self.call(method, path, **kwargs)
+            if r.status_code != 503:
+                break
+            time.sleep(1 + attempt)
+        return r
 
     def ok(self, method: str, path: str, status: int = 200, **kwargs: Any) -> Any:
         r = self.call(method, path, **kwargs)
@@ -223,19 +240,20 @@ def live(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureReques
     system.migrate(SERVICES)
     _seed(system)
     system.start(*PROCESSES)
-    failed = False
+    passed = False
     try:
-        for svc in SERVICES:
-            system.wait_healthy(svc)
+        for svc in SERVICES:  # generous: the machine is shared and may be loaded
+            system.wait_healthy(svc, timeout=180)
         for svc in STAGES:
-            system.wait_worker(svc)
+            system.wait_worker(svc, timeout=180)
         live = Live(system)
         yield live
-        failed = request.session.testsfailed > 0
+        passed = request.session.testsfailed == 0
     finally:
         system.close()
-        if failed:
-            shutil.copytree(system.logdir, ARTIFACTS / "logs", dirs_exist_ok=True)
+        if not passed:
+            shutil.rmtree(ARTIFACTS / "logs", ignore_errors=True)
+            shutil.copytree(system.logdir, ARTIFACTS / "logs")
 
 
 # --- the data of two districts --------------------------------------------------------------------
@@ -256,9 +274,12 @@ class World:
     live: Live
     ids: dict[str, dict[str, Any]] = field(default_factory=dict)
     people: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    #: The welfare card measure's people: imported participants, then one intent's person.
+    participants: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     def national_ids(self, district: str | None = None) -> set[str]:
-        return {p["national_id"] for d, ps in self.people.items() if district in (None, d) for p in ps}
+        everyone = [*self.people.items(), *self.participants.items()]
+        return {p["national_id"] for d, ps in everyone if district in (None, d) for p in ps}
 
     def accounts(self, district: str | None = None) -> set[str]:
         spare = {ids["spare_account"] for d, ids in self.ids.items() if district in (None, d)}
@@ -267,7 +288,8 @@ class World:
         }
 
     def names(self, district: str | None = None) -> set[str]:
-        return {p["first_name"] for d, ps in self.people.items() if district in (None, d) for p in ps}
+        everyone = [*self.people.items(), *self.participants.items()]
+        return {p["first_name"] for d, ps in everyone if district in (None, d) for p in ps}
 
     def personal(self, district: str | None = None) -> set[str]:
         """Personal data: national IDs, account numbers and given names."""
@@ -446,6 +468,73 @@ def build_district(live: Live, world: World, district: str, rng: random.Random) 
     assert head.call("GET", f"/api/reporting/batches/{ids['approval_batch']}/approval-report.pdf").ok
 
 
+def build_welfare_card(live: Live, world: World, rng: random.Random) -> None:
+    """The welfare card measure in both districts: the central office imports the participants
+    (province 10, agency cdd), adds a project, a registration place per district, a development
+    result and a follow-up; each district's officer records a citizen's intent at its place."""
+    central = live.client("central.admin")
+    lines = ["national_id,first_name,last_name,area_code,group"]
+    for d in ("1008", "1001"):
+        world.participants[d] = [
+            {"national_id": national_id(rng), "first_name": name, "last_name": "บัตรสวัสดิการ", "area_code": d}
+            for name in WC_NAMES[d]
+        ]
+        lines += [
+            f"{p['national_id']},{p['first_name']},{p['last_name']},{d},1" for p in world.participants[d][:2]
+        ]
+    imported = central.ok(
+        "POST",
+        "/api/intake/welfare-card/imports",
+        202,
+        data={"province_code": "10", "agency": "cdd"},
+        files={"file": ("participants.csv", ("\r\n".join(lines) + "\r\n").encode(), "text/csv")},
+    )
+    _wait_job(central, imported["job_id"])
+    project = central.ok(
+        "POST",
+        "/api/intake/welfare-card/projects",
+        201,
+        json={"name_th": "ฝึกอาชีพทดสอบ", "kind": "agency", "agency": "cdd"},
+    )
+    for d in ("1008", "1001"):
+        ids = world.ids[d]
+        ids["wc_import"], ids["wc_project"] = imported["import_id"], project["id"]
+        place = central.ok(
+            "POST",
+            "/api/intake/welfare-card/registration-places",
+            201,
+            json={"area_code": d, "name": f"จุดลงทะเบียนเขต {d}", "address": "ชั้น 1 สำนักงานเขต"},
+        )
+        ids["place"] = place["id"]
+        first = world.participants[d][0]["national_id"]
+        central.ok(
+            "POST",
+            f"/api/intake/welfare-card/participants/{first}/developments",
+            201,
+            json={"project": project["id"], "result": "completed", "recorded_on": today().isoformat()},
+        )
+        central.ok(
+            "POST",
+            f"/api/intake/welfare-card/participants/{first}/follow-ups",
+            201,
+            json={"round": "2019-06", "progress": "progressing", "recorded_on": today().isoformat()},
+        )
+        person = world.participants[d][2]
+        intent = live.client(f"officer.{d}").ok(
+            "POST",
+            "/api/intake/welfare-card/intents",
+            201,
+            json={
+                "national_id": person["national_id"],
+                "first_name": person["first_name"],
+                "last_name": person["last_name"],
+                "registered_on": today().isoformat(),
+                "place_id": place["id"],
+            },
+        )
+        ids["intent"] = intent["id"]
+
+
 @pytest.fixture(scope="package")
 def world(live: Live) -> World:
     """Data of districts 1008 and 1001, built through the API; the system is quiet afterwards."""
@@ -454,6 +543,7 @@ def world(live: Live) -> World:
     with ThreadPoolExecutor(2) as pool:  # the two districts work at the same time, as in life
         seeds = {d: random.Random(rng.random()) for d in ("1008", "1001")}
         list(pool.map(lambda d: build_district(live, world, d, seeds[d]), seeds))
+    build_welfare_card(live, world, rng)
     live.quiesce()
     return world
 

@@ -133,6 +133,31 @@ BODIES: dict[tuple[str, str], Body] = {
     ("PUT", "/api/reporting/templates/{doc}"): lambda w, d: {
         "json": {"district_code": d, "title": "รายงานทดสอบ"}
     },
+    ("POST", "/api/intake/welfare-card/participants/{national_id}/developments"): lambda w, d: {
+        "json": {
+            "project": w.ids[d]["wc_project"],
+            "result": "not_completed",
+            "recorded_on": today().isoformat(),
+        }
+    },
+    ("POST", "/api/intake/welfare-card/participants/{national_id}/follow-ups"): lambda w, d: {
+        "json": {"round": "2019-06", "progress": "no_progress", "recorded_on": today().isoformat()}
+    },
+    ("PATCH", "/api/intake/welfare-card/registration-places/{place_id}"): lambda w, d: {
+        "json": {"address": "ชั้น 2 สำนักงานเขต"}
+    },
+    ("POST", "/api/intake/welfare-card/registration-places"): lambda w, d: {
+        "json": {"area_code": d, "name": "จุดลงทะเบียนเพิ่ม"}
+    },
+    ("POST", "/api/intake/welfare-card/intents"): lambda w, d: {
+        "json": {
+            "national_id": w.participants[d][1]["national_id"],
+            "first_name": w.participants[d][1]["first_name"],
+            "last_name": w.participants[d][1]["last_name"],
+            "registered_on": today().isoformat(),
+            "place_id": w.ids[d]["place"],
+        }
+    },
     ("PATCH", "/api/admin/users/{username}"): lambda w, d: {"json": {"full_name": "ชื่อใหม่ ทดสอบ"}},
     ("POST", "/api/admin/users/{username}/password"): lambda w, d: {
         "json": {"password": "another-pass-2566"}
@@ -162,7 +187,8 @@ def choices(world: World, district: str, op: Operation) -> dict[str, list[Any]]:
         "batch_id": batch,
         "file_id": list(ids["files"]),
         "line_id": [line["id"] for line in ids["lines"].values()],
-        "import_id": [ids["import"]],
+        "import_id": [ids["wc_import"]] if op.document == "intake" else [ids["import"]],
+        "place_id": [ids["place"]],
         "alert_id": [ids["alert"]],
         "job_id": {
             "gateway": [ids["approval_job"], ids["import_job"]],
@@ -171,7 +197,11 @@ def choices(world: World, district: str, op: Operation) -> dict[str, list[Any]]:
         }.get(op.document, []),
         "district_code": [district],
         "fiscal_year": [fiscal_year()],
-        "national_id": sorted(world.national_ids(district)),
+        "national_id": (
+            [p["national_id"] for p in world.participants[district][:2]]
+            if "/welfare-card/" in op.path
+            else sorted(p["national_id"] for p in world.people[district])
+        ),
         "username": [f"officer.{district}"],
         "code": ["COVID19_CAREER"] if "programmes" in op.path else ["MEDICAL"],
         "kind": ["related", "financial"],
