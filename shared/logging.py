@@ -12,6 +12,12 @@ from shared.db import utcnow
 
 # 13 digits (optionally grouped 1-4-5-2-1) and 10-15 digit runs: masked to the last 4 digits.
 _LONG_DIGITS = re.compile(r"(?<![0-9])(?:[0-9][ -]?){9,14}[0-9](?![0-9])", re.ASCII)
+# UUIDs (task ids, case ids, event ids) are kept whole: their digit groups are not personal data.
+_UUID_OR_DIGITS = re.compile(
+    r"(?P<uuid>(?<![0-9A-Fa-f-])[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}"
+    r"(?![0-9A-Fa-f-]))|" + _LONG_DIGITS.pattern,
+    re.ASCII,
+)
 
 
 def mask_digits(text: str) -> str:
@@ -19,6 +25,8 @@ def mask_digits(text: str) -> str:
 
     def _mask(match: re.Match[str]) -> str:
         raw = match.group(0)
+        if match.group("uuid"):
+            return raw
         digits = [c for c in raw if c.isascii() and c.isdigit()]
         keep = len(digits) - 4
         out = []
@@ -31,7 +39,7 @@ def mask_digits(text: str) -> str:
                 out.append(c)
         return "".join(out)
 
-    return _LONG_DIGITS.sub(_mask, text)
+    return _UUID_OR_DIGITS.sub(_mask, text)
 
 
 class JsonFormatter(logging.Formatter):
@@ -61,3 +69,9 @@ def configure_logging(process_name: str, level: int = logging.INFO) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    for noisy in QUIET_LIBRARIES:  # their INFO lines say nothing an operator needs
+        logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
+
+
+#: Libraries whose INFO logging floods the logs (fontTools: one line per glyph subset of a PDF).
+QUIET_LIBRARIES = ("fontTools",)
