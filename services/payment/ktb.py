@@ -49,6 +49,7 @@ __all__ = [
     "LayoutError",
     "LineProblem",
     "PreparedLine",
+    "Preparer",
     "TransferLine",
     "build_files",
     "check_text",
@@ -566,29 +567,46 @@ def _fast_prepare(
     )
 
 
+class Preparer:
+    """:func:`prepare_lines` fed in parts: running numbers and the ref2 duplicate check carry on
+    from one part to the next, so the parts together give exactly what one call would."""
+
+    def __init__(self, *, group: str, settings: FileSettings) -> None:
+        if group not in GROUPS:
+            raise ValueError(group)
+        self.group, self.settings = group, settings
+        self.is_ktb = group == "ktb"
+        self.limit = settings.direct_line_limit if self.is_ktb else settings.standard_line_limit
+        self.seen: set[str] = set()
+        self.position = 0
+
+    def feed(self, lines: Iterable[TransferLine]) -> tuple[list[PreparedLine], list[LineProblem]]:
+        """Check the next lines; their prepared forms and their problems."""
+        prepared: list[PreparedLine] = []
+        problems: list[LineProblem] = []
+        seen, group, settings, is_ktb, limit = self.seen, self.group, self.settings, self.is_ktb, self.limit
+        fast, general = _fast_prepare, _prepare_one
+        for position, line in enumerate(lines, start=self.position + 1):
+            result = fast(line, position, is_ktb, limit, not is_ktb) or general(
+                line, position, group, settings
+            )
+            if line.ref2 in seen:
+                message = f"ref2 {line.ref2} ซ้ำในไฟล์"
+                problems.append(LineProblem(line.key, line.label, "ref2", "duplicate_ref2", message))
+            seen.add(line.ref2)
+            if isinstance(result, list):
+                problems.extend(result)
+            else:
+                prepared.append(result)
+            self.position = position
+        return prepared, problems
+
+
 def prepare_lines(
     lines: Iterable[TransferLine], *, group: str, settings: FileSettings
 ) -> tuple[list[PreparedLine], list[LineProblem]]:
     """Check every line against §9 and compute its fields; running numbers follow the given order."""
-    if group not in GROUPS:
-        raise ValueError(group)
-    prepared: list[PreparedLine] = []
-    problems: list[LineProblem] = []
-    seen: set[str] = set()
-    is_ktb = group == "ktb"
-    limit = settings.direct_line_limit if is_ktb else settings.standard_line_limit
-    fast, general = _fast_prepare, _prepare_one
-    for position, line in enumerate(lines, start=1):
-        result = fast(line, position, is_ktb, limit, not is_ktb) or general(line, position, group, settings)
-        if line.ref2 in seen:
-            message = f"ref2 {line.ref2} ซ้ำในไฟล์"
-            problems.append(LineProblem(line.key, line.label, "ref2", "duplicate_ref2", message))
-        seen.add(line.ref2)
-        if isinstance(result, list):
-            problems.extend(result)
-        else:
-            prepared.append(result)
-    return prepared, problems
+    return Preparer(group=group, settings=settings).feed(lines)
 
 
 def _file_problem(code: str, message: str) -> LineProblem:

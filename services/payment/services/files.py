@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import queue
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -164,60 +165,55 @@ def _make_file(
     session.add(pf)
     session.flush()  # the file id goes into every ref2
     file_id = pf.id
-    transfers = [
-        ktb.TransferLine(
-            line.id,
-            line.case_no,
-            line.bank_code,
-            line.branch_code,
-            line.account_no,
-            line.account_name,
-            Decimal(line.amount_satang).scaleb(-2),  # exact: satang are integers
-            ref2_for(file_id, running_no),
-            line.email,
-            line.phone,
-        )
-        for running_no, line in enumerate(lines, start=1)
-    ]
-    prepared, problems = ktb.prepare_lines(transfers, group=group, settings=fs)
-    problems += ktb.file_problems(prepared, fs) if not problems else []
-    if problems:
-        raise _rejected(problems)
-    branches = {line.id: line.branch_code for line in lines if line.branch_code is not None}
-    rows = [
-        (
-            file_id,
-            p.key,
-            p.running_no,
-            p.ref2,
-            p.satang,
-            p.bank_code,
-            branches.get(p.key),  # type: ignore[call-overload]
-            p.account_no,
-            p.recv_branch,
-            p.recv_acct,
-            p.receiver_name,
-            "pending",
-        )
-        for p in prepared
-    ]
-    # The database records the transfers (COPY, FK and index checks, marking the lines sent)
-    # while this thread renders the two files: the work of the database server and of Python
-    # overlap (tests/perf/bench_payment.py).  Only the recording thread uses the connection until
-    # it is joined; this thread touches neither the session nor the connection meanwhile.
-    connection = session.connection()
-    recorder = _Recorder(connection, file_id, rows, now)
+    # The database records the transfers (COPY with its FK and index checks, then marking the
+    # lines sent) while this thread checks the next lines and renders the two files, so the work
+    # of the database server and of Python overlap (tests/perf/bench_payment.py).  Checked lines
+    # go to the recording thread part by part; only that thread uses the connection until it is
+    # joined, and this thread touches neither the session nor the connection meanwhile.  Any
+    # problem stops the recording and refuses the request, which rolls everything back.
+    recorder = _Recorder(session.connection(), file_id, now)
     recorder.start()
     try:
+        preparer = ktb.Preparer(group=group, settings=fs)
+        prepared: list[ktb.PreparedLine] = []
+        problems: list[ktb.LineProblem] = []
+        for start in range(0, len(lines), _PART):
+            part = lines[start : start + _PART]
+            good, bad = preparer.feed(
+                [
+                    ktb.TransferLine(
+                        line.id,
+                        line.case_no,
+                        line.bank_code,
+                        line.branch_code,
+                        line.account_no,
+                        line.account_name,
+                        Decimal(line.amount_satang).scaleb(-2),  # exact: satang are integers
+                        ref2_for(file_id, running_no),
+                        line.email,
+                        line.phone,
+                    )
+                    for running_no, line in enumerate(part, start=start + 1)
+                ]
+            )
+            prepared += good
+            problems += bad
+            if not problems:
+                branches = {line.id: line.branch_code for line in part if line.branch_code is not None}
+                recorder.put([_transfer_row(file_id, p, branches.get(p.key)) for p in good])  # type: ignore[call-overload]
+        problems += ktb.file_problems(prepared, fs) if not problems else []
+        if problems:
+            raise _rejected(problems)
+        recorder.finish()
         built = ktb.render_files(prepared, group=group, settings=fs, effective_date=effective, created_at=now)
     except ktb.FileRejected as exc:
-        recorder.join_quietly()  # the request is refused and rolled back either way
+        recorder.abort()  # the request is refused and rolled back either way
         raise _rejected(exc.problems) from None
     except BaseException:
-        recorder.join_quietly()
+        recorder.abort()
         raise
     recorder.join()
-    if recorder.marked != len(rows):  # the batch row lock makes this impossible; refuse rather than guess
+    if recorder.marked != len(prepared):  # the batch row lock makes this impossible; refuse rather than guess
         raise Conflict("รายการในชุดนี้เปลี่ยนไประหว่างจัดทำไฟล์ กรุณาลองใหม่", "concurrent_change")
     pf.line_count = built.line_count
     pf.total_satang = built.total_satang
@@ -273,22 +269,71 @@ _TRANSFER_COLUMNS = (
 )
 
 
-class _Recorder(threading.Thread):
-    """Records a new file's transfers and marks its lines sent, on the caller's connection.
+_PART = 10_000  # lines checked and handed to the recording thread at a time
 
+
+def _transfer_row(file_id: int, p: ktb.PreparedLine, branch_code: str | None) -> tuple[Any, ...]:
+    return (
+        file_id,
+        p.key,
+        p.running_no,
+        p.ref2,
+        p.satang,
+        p.bank_code,
+        branch_code,
+        p.account_no,
+        p.recv_branch,
+        p.recv_acct,
+        p.receiver_name,
+        "pending",
+    )
+
+
+class _Aborted(Exception):
+    """The request failed: the recording stops (and the transaction is rolled back)."""
+
+
+class _Recorder(threading.Thread):
+    """Records a new file's transfers as they come and marks its lines sent, on the caller's connection.
+
+    ``put`` hands over rows, ``finish`` says there are no more, ``abort`` gives up (and waits).
     ``join`` re-raises what went wrong in the thread (an IntegrityError rolls the whole request
     back, as if the statements had run in the caller's thread).
     """
 
-    def __init__(self, connection: Connection, file_id: int, rows: list[tuple[Any, ...]], now: dt.datetime):
+    _END = object()
+
+    def __init__(self, connection: Connection, file_id: int, now: dt.datetime) -> None:
         super().__init__(name=f"payment-file-{file_id}", daemon=True)
-        self.connection, self.file_id, self.rows, self.now = connection, file_id, rows, now
+        self.connection, self.file_id, self.now = connection, file_id, now
+        self.parts: queue.SimpleQueue[object] = queue.SimpleQueue()
         self.marked = -1
         self.error: BaseException | None = None
 
+    def put(self, rows: list[tuple[Any, ...]]) -> None:
+        self.parts.put(rows)
+
+    def finish(self) -> None:
+        self.parts.put(self._END)
+
+    def abort(self) -> None:
+        """Stop recording and wait for the thread (its own error, if any, is then moot)."""
+        self.parts.put(_Aborted)
+        super().join()
+        self.error = None
+
+    def _rows(self) -> Iterator[list[tuple[Any, ...]]]:
+        while True:
+            part = self.parts.get()
+            if part is self._END:
+                return
+            if part is _Aborted:
+                raise _Aborted
+            yield part  # type: ignore[misc]
+
     def run(self) -> None:
         try:
-            _insert_transfers(self.connection, self.rows)
+            _insert_transfers(self.connection, self._rows())
             # One set-based UPDATE … FROM (a join, not a correlated subquery: the new rows have no
             # planner statistics yet) links every line to its new transfer and marks it sent.
             lines_t, transfers_t = PayoutLine.__table__, FileLine.__table__
@@ -301,6 +346,8 @@ class _Recorder(threading.Thread):
                 )
                 .values(state=LineState.SENT, current_file_line_id=transfers_t.c.id, updated_at=self.now)
             ).rowcount
+        except _Aborted:
+            pass
         except BaseException as exc:
             self.error = exc
 
@@ -311,27 +358,20 @@ class _Recorder(threading.Thread):
             error, self.error = self.error, None
             raise error
 
-    def join_quietly(self) -> None:
-        """Wait for the recording when the request fails anyway (its own error is then moot)."""
-        super().join()
-        self.error = None
 
-
-def _insert_transfers(connection: Connection, rows: list[tuple[Any, ...]]) -> None:
-    """The transfer rows (plain values, no type processing needed): COPY on PostgreSQL."""
+def _insert_transfers(connection: Connection, parts: Iterable[list[tuple[Any, ...]]]) -> None:
+    """The transfer rows (plain values, no type processing needed): one COPY on PostgreSQL."""
     if connection.dialect.name == "postgresql":
         names = ", ".join(_TRANSFER_COLUMNS)
         driver = connection.connection.driver_connection
         with driver.cursor() as cursor, cursor.copy(f"COPY file_lines ({names}) FROM STDIN") as copy:  # type: ignore[union-attr]
-            for row in rows:
-                copy.write_row(row)
+            for rows in parts:
+                for row in rows:
+                    copy.write_row(row)
         return
     table = FileLine.__table__
-    for start in range(0, len(rows), 20_000):
-        connection.execute(
-            table.insert(),
-            [dict(zip(_TRANSFER_COLUMNS, row, strict=True)) for row in rows[start : start + 20_000]],
-        )
+    for rows in parts:
+        connection.execute(table.insert(), [dict(zip(_TRANSFER_COLUMNS, row, strict=True)) for row in rows])
 
 
 def record_download(
