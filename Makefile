@@ -51,6 +51,9 @@ test: lint ## lint, then the whole test suite (PostgreSQL and Redis on localhost
 test-unit: install ## unit tests only
 	$(BIN)/python -m pytest -m unit $(T)
 
+chaos: install ## fault injection (reliability R1–R11): 1,000 events and a payout batch under kills, Redis restarts, PostgreSQL terminations; make chaos EVENTS=… SEED=…
+	$(BIN)/python -m tests.chaos.run --events $${EVENTS:-1000} $(if $(SEED),--seed $(SEED))
+
 bench: install ## every benchmark under tests/perf (prints figures; never fails on speed; needs PostgreSQL and Redis)
 	@for b in tests/perf/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 

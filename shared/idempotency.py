@@ -44,6 +44,7 @@ import hashlib
 import logging
 import re
 import secrets
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
@@ -215,7 +216,8 @@ def _lock_timeout() -> dt.timedelta:
 class _Claim:
     row_id: int
     token: str
-    marked: bool = False
+    marked: bool = False  # the ``committed`` marker is in the transaction being committed
+    committed: bool = False  # ... and that commit succeeded
 
 
 def _insert(session: Session, values: dict[str, Any]) -> int | None:
@@ -347,15 +349,51 @@ def _mark_committed(claim: _Claim) -> Callable[[Session], None]:
     return hook
 
 
+def _commit_outcome(claim: _Claim) -> tuple[Callable[[Session], None], Callable[[Session], None]]:
+    """after_commit / after_rollback hooks: a marker whose commit failed was never committed."""
+
+    def committed(session: Session) -> None:
+        if claim.marked:
+            claim.committed = True
+
+    def rolled_back(session: Session) -> None:
+        if not claim.committed:
+            claim.marked = False  # e.g. the connection died at COMMIT: mark again next time
+
+    return committed, rolled_back
+
+
+def _bookkeeping(what: str, claim: _Claim, statement: Any) -> None:
+    """Run one statement on the key's row in its own transaction, tried three times.
+
+    The failure being handled may be the database dropping its connections (reliability R11);
+    a claim not released answers 409 to every retry until the lock timeout, an answer not stored
+    409 until the key expires.  A failure after three tries is logged, never raised over the
+    request's own outcome.
+    """
+    error: DBAPIError | None = None
+    for attempt in range(3):
+        try:
+            with ctx().sessions.begin() as session:
+                session.execute(statement.execution_options(synchronize_session=False))
+            return
+        except DBAPIError as exc:  # a fresh connection next time (pool_pre_ping)
+            error = exc
+            time.sleep(0.05 * (attempt + 1))
+    log.warning("idempotency key row %s not %s: %s", claim.row_id, what, type(error).__name__)
+
+
 def _release(claim: _Claim) -> None:
-    with ctx().sessions.begin() as session:
-        session.execute(
-            delete(IdempotencyKey).where(
-                IdempotencyKey.id == claim.row_id,
-                IdempotencyKey.token == claim.token,
-                IdempotencyKey.status == "running",
-            )
-        )
+    """Give the key back after a request that committed nothing."""
+    _bookkeeping(
+        "released",
+        claim,
+        delete(IdempotencyKey).where(
+            IdempotencyKey.id == claim.row_id,
+            IdempotencyKey.token == claim.token,
+            IdempotencyKey.status == "running",
+        ),
+    )
 
 
 def _store(claim: _Claim, response: Response, *, store_body: bool) -> None:
@@ -364,18 +402,18 @@ def _store(claim: _Claim, response: Response, *, store_body: bool) -> None:
         if name.lower().startswith("x-") and name.lower() not in _SKIPPED_X_HEADERS:
             headers[name] = value
     body = response.get_data() if store_body else None
-    with ctx().sessions.begin() as session:
-        session.execute(
-            update(IdempotencyKey)
-            .where(IdempotencyKey.id == claim.row_id, IdempotencyKey.token == claim.token)
-            .values(
-                status="done",
-                response_status=response.status_code,
-                response_headers=headers,
-                response_body=body,
-            )
-            .execution_options(synchronize_session=False)
-        )
+    _bookkeeping(
+        "answered",
+        claim,
+        update(IdempotencyKey)
+        .where(IdempotencyKey.id == claim.row_id, IdempotencyKey.token == claim.token)
+        .values(
+            status="done",
+            response_status=response.status_code,
+            response_headers=headers,
+            response_body=body,
+        ),
+    )
 
 
 def _replay(stored: StoredResponse, replay: Callable[[StoredResponse], Response] | None) -> Response:
@@ -423,16 +461,19 @@ def idempotent(
             if "db_session" not in g:
                 g.db_session = ctx().sessions()
             event.listen(g.db_session, "before_commit", _mark_committed(claim))
+            committed, rolled_back = _commit_outcome(claim)
+            event.listen(g.db_session, "after_commit", committed)
+            event.listen(g.db_session, "after_rollback", rolled_back)
             try:
                 response = current_app.make_response(view(*args, **kwargs))
             except BaseException:
-                if claim.marked:
+                if claim.committed:
                     log.error("request with idempotency key %s failed after its commit", key)
                     # The effect stands; a repeat gets 409 (no answer stored) rather than a rerun.
                 else:
                     _release(claim)
                 raise
-            if claim.marked:
+            if claim.committed:
                 _store(claim, response, store_body=store_body)
             else:
                 _release(claim)  # nothing was committed: nothing to protect

@@ -23,6 +23,7 @@ from contextvars import ContextVar
 from typing import Any
 
 from celery import Celery, Task
+from celery.exceptions import SoftTimeLimitExceeded
 from marshmallow import ValidationError as SchemaError
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -40,6 +41,8 @@ Handler = Callable[[Session, events.Event], None]
 
 #: The delivery attempt (1-based) of the message being handled in this context.
 CURRENT_ATTEMPT: ContextVar[int] = ContextVar("CURRENT_ATTEMPT", default=1)
+#: Set when a handler was stopped by the task's soft time limit (see handle_batch).
+_OUT_OF_TIME: ContextVar[bool] = ContextVar("_OUT_OF_TIME", default=False)
 
 
 _PROCESSED = ProcessedMessage.__table__
@@ -255,6 +258,8 @@ def handle(
                 CURRENT_ATTEMPT.set(attempts)
                 handler(session, event)
     except Exception as exc:
+        if isinstance(exc, SoftTimeLimitExceeded):
+            _OUT_OF_TIME.set(True)
         error = f"{type(exc).__name__}: {exc}"
         _record_error(sessions, event.event_id, consumer, error)
         if attempts >= settings.max_attempts:
@@ -410,11 +415,28 @@ def handle_batch(
     attempts, retries (re-sent as a single-event message) and dead letter.  So a poison event
     in a batch ends in dead letters alone; its neighbours are applied.
 
+    The whole message shares one time limit.  When its soft limit strikes, the events not yet
+    finished are handed back as single-event messages at once instead of running on into the
+    hard limit, whose kill is acknowledged (``task_acks_on_failure_or_timeout``) and would drop
+    them.
+
     ``done`` receives the ids of the events finished here (applied, duplicate, parked); an event
-    re-sent for a retry is finished by that message.  ``sender`` travels with the re-sent ones.
+    re-sent for a retry or handed back is finished by that message.  ``sender`` travels with them.
     """
     done = [] if done is None else done
     outcome: dict[str, int] = {}
+    out_of_time = False
+    _OUT_OF_TIME.set(False)
+
+    def send_alone(message: dict[str, Any], name: str, countdown: float) -> None:
+        celery_app.send_task(
+            name,
+            kwargs={"event": message},
+            queue=queue,
+            countdown=countdown,
+            headers={OUTBOX_HEADER: sender} if sender else None,
+        )
+
     parsed: list[tuple[dict[str, Any], events.Event | None]] = []
     for message in messages:
         try:
@@ -428,13 +450,19 @@ def handle_batch(
             outcome["applied"] = len(fresh)
             done.extend(ev.event_id for ev in fresh)
             return outcome
+        except SoftTimeLimitExceeded:
+            log.warning("batch of %d on %s ran out of time; handing the events back", len(fresh), queue)
+            out_of_time = True
         except Exception as exc:  # one of them failed: retry them one by one below
             log.warning("batch of %d on %s failed (%s); applying one by one", len(fresh), queue, exc)
     for message, event in parsed:
         event_type = event.event_type if event else str(message.get("event_type", "?"))
         name = task_name(queue, event_type)
         handler = handlers.get(event_type)
-        if handler is None:
+        if out_of_time:
+            send_alone(message, name, 0)
+            result = "handed_back"
+        elif handler is None:
             park(
                 sessions,
                 message=message,
@@ -451,15 +479,10 @@ def handle_batch(
                     sessions, consumer=name, queue=queue, message=message, handler=handler, settings=settings
                 )
             except RetryLater as later:
-                celery_app.send_task(
-                    name,
-                    kwargs={"event": message},
-                    queue=queue,
-                    countdown=later.countdown,
-                    headers={OUTBOX_HEADER: sender} if sender else None,
-                )
+                send_alone(message, name, later.countdown)
                 result = "retry"
-        if result != "retry" and isinstance(message, dict) and message.get("event_id"):
+            out_of_time = _OUT_OF_TIME.get()
+        if result not in ("retry", "handed_back") and isinstance(message, dict) and message.get("event_id"):
             done.append(str(message["event_id"]))
         outcome[result] = outcome.get(result, 0) + 1
     return outcome
