@@ -4,7 +4,7 @@ Run by ``tests/load/run.py``, which starts a real E-Case on PostgreSQL + Redis, 
 history, issues one officer token per district and writes the plan this file reads from the
 JSON file named by ``ECASE_LOAD_PLAN``:
 
-    {"tokens": {"1001": "<jwt>", ...}, "returning": ["<national id>", ...], "seed": 1,
+    {"tokens": {"1001": "<jwt>", ...}, "returning": ["<national id>", ...], "users": 50, "seed": 1,
      "wait_seconds": [0.5, 1.5], "checks_per_record": 3, "results": "<path>"}
 
 Each user is the officer of one district (user i → district i of the plan, cycling) and works
@@ -12,7 +12,8 @@ through the gateway's JSON API as the case page does:
 
 * **check** (weight ``checks_per_record``): ``GET /api/intake/citizens/{id}/history`` with the
   request about to be recorded (``welfare_type_code``, ``amount``, ``house_id``), for a returning
-  applicant from the preloaded history (3 in 4) or someone never seen (1 in 4).  200 expected.
+  applicant from the preloaded history (3 in 4; each officer has its own share of them) or
+  someone never seen (1 in 4).  200 expected.
   An applicant the rules allow (no ceiling or repeat-limit warning) is remembered for a recording.
 * **record** (weight 1): ``POST /api/intake/cases`` with an ``Idempotency-Key`` for the last
   applicant whose check allowed the request, or else a new person.  201 expected.
@@ -69,6 +70,10 @@ class Officer(FastHttpUser):
         self.district = DISTRICTS[number % len(DISTRICTS)]
         self.auth = {"Authorization": f"Bearer {PLAN['tokens'][self.district]}"}
         self.rng = random.Random(PLAN["seed"] * 100_003 + number)
+        # Returning applicants come back to one office: each officer has its own share of them,
+        # so two officers never record the same person at once (the rules would rightly refuse
+        # the second recording).
+        self.returning = PLAN["returning"][number % PLAN["users"] :: PLAN["users"]]
         self.allowed: list[dict[str, Any]] = []  # applicants whose check allowed the request
 
     def applicant_request(self, nid: str) -> dict[str, Any]:
@@ -81,8 +86,8 @@ class Officer(FastHttpUser):
 
     @task(PLAN["checks_per_record"])
     def check(self) -> None:
-        returning = PLAN["returning"] and self.rng.random() < 0.75
-        nid = self.rng.choice(PLAN["returning"]) if returning else national_id(self.rng)
+        returning = self.returning and self.rng.random() < 0.75
+        nid = self.rng.choice(self.returning) if returning else national_id(self.rng)
         wanted = self.applicant_request(nid)
         params = {k: v for k, v in wanted.items() if k != "national_id"}
         with self.client.get(
@@ -100,12 +105,14 @@ class Officer(FastHttpUser):
                 r.failure("history answer without cases, or with the national ID unmasked")
                 return
             codes = [w["code"] for w in body.get("warnings", [])]
-            if not any(c.startswith(BLOCKING_PREFIXES) for c in codes):
-                self.allowed = [*self.allowed[-4:], wanted]
+            others = [a for a in self.allowed if a["national_id"] != nid]  # only the latest check counts
+            allowed = not any(c.startswith(BLOCKING_PREFIXES) for c in codes)
+            self.allowed = [*others[-4:], wanted] if allowed else others
 
     @task(1)
     def record(self) -> None:
         wanted = self.allowed.pop() if self.allowed else self.applicant_request(national_id(self.rng))
+        self.allowed = [a for a in self.allowed if a["national_id"] != wanted["national_id"]]
         body = case_body(**wanted)
         headers = {**self.auth, "Idempotency-Key": str(uuid.uuid4())}
         with self.client.post(RECORD, json=body, headers=headers, name=RECORD, catch_response=True) as r:

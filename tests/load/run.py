@@ -3,6 +3,8 @@
 1. Starts every process of deploy/Procfile (5 web services under gunicorn, 4 Celery workers, 4
    outbox relays) on PostgreSQL + Redis with the production web settings of deploy/env.sample
    (``ECASE_WEB_WORKERS=2``, ``ECASE_WEB_THREADS=8``), seeded with reference data and demo users.
+   PostgreSQL is a private throwaway server (see ``PrivatePostgres``; ``--shared-postgres`` uses
+   the machine's server instead); Redis is the machine's, under a key prefix of its own.
 2. Preloads ``--cases`` earlier cases (default 50,000) into intake's database with COPY (the
    generator of tests/perf/bench_intake.py: people of all 50 districts, fiscal years 2563 to
    today, realistic statuses), so checks find real histories and the rules refuse some requests.
@@ -38,6 +40,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -54,7 +57,7 @@ from services.gateway.demo import load_demo_users  # noqa: E402
 from services.intake.reference import load_reference_data  # noqa: E402
 from shared import auth  # noqa: E402
 from shared.models import OutboxMessage, ProcessedMessage  # noqa: E402
-from shared.testing.system import System, procfile, wait_for  # noqa: E402
+from shared.testing.system import System, free_port, procfile, wait_for  # noqa: E402
 from tests.perf.bench_intake import load as preload_cases  # noqa: E402
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
@@ -107,6 +110,125 @@ def terminate_connections(system: System) -> int:
             (system.env["ECASE_DATABASE_PREFIX"] + "%",),
         ).fetchall()
     return sum(1 for (ok,) in rows if ok)
+
+
+class PrivatePostgres:
+    """A throwaway PostgreSQL server of the machine's version, for this run alone.
+
+    One E-Case under this load holds about 50 connections, half of PostgreSQL's default
+    ``max_connections``: on a server shared with other test runs, connections get refused
+    ("too many clients") for reasons outside the system under test, and this run would starve
+    the others.  A private server (own port, ``max_connections`` 200, otherwise defaults) keeps
+    the measurement clean.  Run as root, the server runs as the ``postgres`` user.
+    """
+
+    def __init__(self) -> None:
+        found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+        initdb = str(found[-1]) if found else shutil.which("initdb")
+        if not initdb:
+            raise RuntimeError("initdb not found: install PostgreSQL, or pass --shared-postgres")
+        self.bindir = Path(initdb).parent
+        self.port = free_port()
+        self.datadir = Path(tempfile.mkdtemp(prefix="ecase-load-pg-"))
+        self.as_user: list[str] = []
+        if os.geteuid() == 0:
+            shutil.chown(self.datadir, "postgres", "postgres")
+            self.as_user = ["runuser", "-u", "postgres", "--"]
+        self.url = f"postgresql+psycopg://postgres@127.0.0.1:{self.port}"
+
+    def _run(self, tool: str, *args: str) -> None:
+        subprocess.run(
+            [*self.as_user, str(self.bindir / tool), *args], check=True, capture_output=True, timeout=120
+        )
+
+    def start(self) -> None:
+        self._run("initdb", "-D", str(self.datadir / "data"), "-U", "postgres", "--auth=trust", "-E", "UTF8")
+        options = f"-p {self.port} -k {self.datadir} -c listen_addresses=127.0.0.1 -c max_connections=200"
+        self._run(
+            "pg_ctl",
+            "-D",
+            str(self.datadir / "data"),
+            "-o",
+            options,
+            "-l",
+            str(self.datadir / "log"),
+            "-w",
+            "start",
+        )
+
+    def cpu_seconds(self) -> float:
+        """CPU time of the server so far: the postmaster, its live backends and the ended ones."""
+        pid = int((self.datadir / "data" / "postmaster.pid").read_text().split()[0])
+        main = psutil.Process(pid)
+        t = main.cpu_times()
+        total = t.user + t.system + t.children_user + t.children_system
+        for child in main.children(recursive=True):
+            with contextlib.suppress(psutil.NoSuchProcess):
+                c = child.cpu_times()
+                total += c.user + c.system
+        return total
+
+    def close(self) -> None:
+        with contextlib.suppress(subprocess.SubprocessError):
+            self._run("pg_ctl", "-D", str(self.datadir / "data"), "-m", "immediate", "-w", "stop")
+        shutil.rmtree(self.datadir, ignore_errors=True)
+
+
+class ConnectionSampler(threading.Thread):
+    """Samples PostgreSQL's connections every 2 s: the whole server's and this system's.
+
+    The server may be shared (other test systems on the same PostgreSQL): when it reaches
+    ``max_connections``, new connections are refused ("too many clients") and requests that
+    need one answer 503.  The figures tell that apart from a fault of the system under test.
+    """
+
+    def __init__(self, system: System) -> None:
+        super().__init__(daemon=True)
+        self.admin = make_url(pg_dsn(system, "intake")).set(database="postgres").render_as_string(False)
+        self.prefix = system.env["ECASE_DATABASE_PREFIX"] + "%"
+        self.stop = threading.Event()
+        self.samples: list[tuple[float, int, int]] = []  # (time, server, system)
+        self.max_connections = 0
+        self.reserved = 0
+        self.at_peak: dict[str, int] = {}  # this system's connections per database at its peak
+
+    def run(self) -> None:
+        with psycopg.connect(self.admin, autocommit=True) as conn:
+            row = conn.execute(
+                "SELECT current_setting('max_connections')::int,"
+                " current_setting('superuser_reserved_connections')::int"
+            ).fetchone()
+            self.max_connections, self.reserved = row if row else (0, 0)
+            while not self.stop.wait(2.0):
+                row = conn.execute(
+                    "SELECT count(*), count(*) FILTER (WHERE datname LIKE %s) FROM pg_stat_activity"
+                    " WHERE backend_type = 'client backend'",
+                    (self.prefix,),
+                ).fetchone()
+                if row:
+                    self.samples.append((time.time(), int(row[0]), int(row[1])))
+                    if int(row[1]) > max((s[2] for s in self.samples[:-1]), default=-1):
+                        self.at_peak = {
+                            name.removeprefix(self.prefix[:-1]): int(n)
+                            for name, n in conn.execute(
+                                "SELECT datname, count(*) FROM pg_stat_activity WHERE datname LIKE %s"
+                                " GROUP BY datname ORDER BY datname",
+                                (self.prefix,),
+                            ).fetchall()
+                        }
+
+    def summary(self) -> dict[str, Any]:
+        full = self.max_connections - self.reserved
+        return {
+            "server_max_connections": self.max_connections,
+            "server_connections_peak": max((s[1] for s in self.samples), default=None),
+            "system_connections_peak": max((s[2] for s in self.samples), default=None),
+            "system_connections_mean": (
+                round(sum(s[2] for s in self.samples) / len(self.samples), 1) if self.samples else None
+            ),
+            "system_connections_at_peak": self.at_peak,
+            "seconds_server_full": 2 * sum(1 for s in self.samples if s[1] >= full),
+        }
 
 
 def count_cases(system: System) -> int:
@@ -192,13 +314,32 @@ def r11_summary(
 
 def run(args: argparse.Namespace, workdir: Path, artifacts: Path) -> tuple[dict[str, Any], bool]:
     """Set up, load, check; return the figures and whether the run passed."""
-    processes = tuple(procfile())
     extra = {
         **KTB,
         "ECASE_WEB_WORKERS": str(args.web_workers),
         "ECASE_WEB_THREADS": str(args.web_threads),
     }
-    system = System(workdir, backend="postgres", extra_env=extra)
+    server = None if args.shared_postgres else PrivatePostgres()
+    try:
+        if server is not None:
+            log(f"starting a private PostgreSQL on port {server.port}")
+            server.start()
+        return _run(args, workdir, artifacts, extra, server)
+    finally:
+        if server is not None:
+            server.close()
+
+
+def _run(
+    args: argparse.Namespace,
+    workdir: Path,
+    artifacts: Path,
+    extra: dict[str, str],
+    server: PrivatePostgres | None,
+) -> tuple[dict[str, Any], bool]:
+    """The run on a PostgreSQL server (``server``, or the shared one when None)."""
+    processes = tuple(procfile())
+    system = System(workdir, backend="postgres", extra_env=extra, pg_server=server.url if server else None)
     try:
         log("migrating and seeding")
         system.migrate()
@@ -226,6 +367,7 @@ def run(args: argparse.Namespace, workdir: Path, artifacts: Path) -> tuple[dict[
         plan = {
             "tokens": tokens,
             "returning": returning,
+            "users": args.users,
             "seed": args.seed,
             "wait_seconds": args.wait,
             "checks_per_record": args.checks_per_record,
@@ -261,6 +403,8 @@ def run(args: argparse.Namespace, workdir: Path, artifacts: Path) -> tuple[dict[
         ]
         env = {**os.environ, "ECASE_LOAD_PLAN": str(plan_path), "PYTHONPATH": str(ROOT)}
         pids = {name: system.pid(name) for name in processes}
+        connections = ConnectionSampler(system)
+        connections.start()
         marker = results_path.with_suffix(".started")
         log(f"locust: {args.users} officers for {args.seconds} s against {system.url('gateway')}")
         with open(artifacts / "locust.log", "wb") as out:
@@ -271,6 +415,7 @@ def run(args: argparse.Namespace, workdir: Path, artifacts: Path) -> tuple[dict[
                 wait_for(lambda: marker.exists() or locust.poll() is not None, timeout=300, what="locust")
                 started = float(marker.read_text()) if marker.exists() else time.time()
                 cpu_before = cpu_seconds(pids)
+                pg_before = server.cpu_seconds() if server else 0.0
                 load_start = load_average()
                 if args.terminate_pg_at is not None:
                     with contextlib.suppress(subprocess.TimeoutExpired):
@@ -290,8 +435,11 @@ def run(args: argparse.Namespace, workdir: Path, artifacts: Path) -> tuple[dict[
                     locust.send_signal(signal.SIGTERM)
                     locust.wait(timeout=30)
         elapsed = time.time() - started
+        connections.stop.set()
+        connections.join(timeout=10)
         load_end = load_average()
         cpu_after = cpu_seconds(pids)
+        pg_cpu = round(server.cpu_seconds() - pg_before, 1) if server else None
         if not results_path.exists():
             raise RuntimeError(f"locust wrote no results (exit {code}); see {artifacts / 'locust.log'}")
         results = json.loads(results_path.read_text())
@@ -303,6 +451,7 @@ def run(args: argparse.Namespace, workdir: Path, artifacts: Path) -> tuple[dict[
         delivered = delivery(system, timeout=args.drain_timeout)
         cpu = {name: round(cpu_after[name] - cpu_before[name], 1) for name in processes}
         total_requests = endpoints["total"]["requests"]
+        system_cpu = sum(cpu.values()) + (pg_cpu or 0)  # E-Case's processes and PostgreSQL, not Locust
         figures: dict[str, Any] = {
             "measure": "load",
             "setup": {
@@ -317,6 +466,7 @@ def run(args: argparse.Namespace, workdir: Path, artifacts: Path) -> tuple[dict[
                 "web_threads": args.web_threads,
                 "worker_concurrency": int(system.env["ECASE_WORKER_CONCURRENCY"]),
                 "processes": len(processes),
+                "postgres_server": "private, max_connections 200" if server else "shared",
                 "preloaded_cases": preloaded,
                 "returning_applicants": len(returning),
                 "cores": os.cpu_count(),
@@ -335,8 +485,9 @@ def run(args: argparse.Namespace, workdir: Path, artifacts: Path) -> tuple[dict[
                 "zero_errors": results["failure_count"] == 0,
             },
             "recorded": {"answered_201": created, "in_database": in_db, **delivered},
-            "cpu_s": {**cpu, "locust": round(locust_cpu, 1)},
-            "cpu_ms_per_request": round(sum(cpu.values()) * 1000 / max(total_requests, 1), 1),
+            "postgres": connections.summary(),
+            "cpu_s": {**cpu, "postgresql": pg_cpu, "locust": round(locust_cpu, 1)},
+            "cpu_ms_per_request": round(system_cpu * 1000 / max(total_requests, 1), 1),
             "locust_exit_code": code,
         }
         undelivered = any(delivered["undelivered"].values())
@@ -372,6 +523,11 @@ def main() -> int:
     parser.add_argument("--web-threads", type=int, default=8, help="ECASE_WEB_THREADS (env.sample: 8)")
     parser.add_argument("--terminate-pg-at", type=float, default=None, help="R11: seconds into the run")
     parser.add_argument("--drain-timeout", type=float, default=180, help="wait for events after the run (s)")
+    parser.add_argument(
+        "--shared-postgres",
+        action="store_true",
+        help="use the PostgreSQL of TEST_DATABASE_URL (default 127.0.0.1:5432) instead of a private one",
+    )
     parser.add_argument("--seed", type=int, default=8)
     parser.add_argument("--artifacts", type=Path, default=None, help="default test-artifacts/load/<time>")
     args = parser.parse_args()

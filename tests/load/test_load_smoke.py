@@ -46,7 +46,8 @@ def endpoint_requests(figures: dict[str, Any]) -> dict[str, int]:
 def test_fifty_officers_for_twenty_seconds_without_an_error() -> None:
     code, figures = run_load("smoke", "--seconds", "20")
     print(json.dumps(figures["endpoints"], indent=1))
-    assert figures["errors"] == 0, figures["error_samples"]
+    # 503s while a shared PostgreSQL server had no connection slot left show in figures["postgres"]
+    assert figures["errors"] == 0, (figures["error_samples"], figures["postgres"])
     assert code == 0, figures
     requests = endpoint_requests(figures)
     # both kinds of request were made, roughly three checks per recording
