@@ -206,6 +206,15 @@ def test_xlsx_with_numbers_and_a_tis620_csv(env: IntakeEnv, client: FlaskClient)
     assert people(env, [b])[b].first_name == "สมศรี"
 
 
+def test_names_are_kept_exactly_as_written(env: IntakeEnv, client: FlaskClient) -> None:
+    person = nid(random.Random(7))
+    odd = "ณัฐ\\ธิดา N"  # a backslash (COPY's escape character) and a trailing letter
+    result = import_list(env, client, csv_bytes([row(person, area="2407", first=odd, title="")]))
+    assert result["status"] == "done"
+    found = people(env, [person])[person]
+    assert (found.first_name, found.title) == (odd, None)
+
+
 def test_a_file_without_the_columns_fails_with_a_message(env: IntakeEnv, client: FlaskClient) -> None:
     result = import_list(env, client, csv_bytes([("1", "2")], header=("ชื่อ", "นามสกุล")))
     assert result["status"] == "failed"
