@@ -23,6 +23,18 @@ from shared.testing.system import System, wait_for
 from tests.chaos.faults import Fault, Faults
 
 PRODUCER, CONSUMER = "intake", "approval"
+# How long a marker runs, so the fault surely comes while it does (a worker may need seconds to
+# notice that Redis went away).
+MARKER_SLEEP_MS = {"redis": 4000}
+MARKER_SLEEP_DEFAULT_MS = 1500
+#: The bound each kind of fault's redelivery must meet (reliability.md; generous for 2 busy cores).
+BOUNDS = {
+    "pool child SIGKILL": "R3a: re-run within 10 s",
+    "worker main SIGKILL": "R3b: within the visibility timeout + the restore sweep (+30 s slack)",
+    "Redis restart (nosave)": "R6a: taking tasks again within 60 s",
+    "PostgreSQL connections terminated": "R11: working again within 30 s",
+    "relay SIGKILL": "R1: sent and applied within 30 s of the relay's restart",
+}
 WORKER, RELAY = f"{CONSUMER}-worker", f"{PRODUCER}-relay"
 POISON_ERROR = "probe fault on attempt"
 
@@ -93,12 +105,26 @@ class EventResult:
     outbox_rows_resent: int = 0
     outbox_unacked_at_end: int = 0
     feed_retries: int = 0
+    faults_skipped: int = 0
     seconds_to_quiescence_after_last_fault: float = 0.0
+    # One marker event in flight, one fault, nothing else going on: the redelivery delay per kind.
+    isolated: dict[str, dict[str, Any]] = field(default_factory=dict)
     total_seconds: float = 0.0
 
-    def problems(self, max_attempts: int) -> list[str]:
+    def problems(self, max_attempts: int, visibility_timeout: int = 0) -> list[str]:
         """Everything that breaks a guarantee (empty when the run passed)."""
         out = []
+        limits = {
+            "pool child SIGKILL": 10.0,
+            "worker main SIGKILL": visibility_timeout + 2 * 2 + 30.0,
+            "Redis restart (nosave)": 60.0,
+            "PostgreSQL connections terminated": 30.0,
+            "relay SIGKILL": 30.0,
+        }
+        for kind, figures in self.isolated.items():
+            delay = figures.get("redelivered_after_s")
+            if delay is None or delay > limits[kind]:
+                out.append(f"{kind}: redelivered after {delay} s (limit {limits[kind]} s; {BOUNDS[kind]})")
         if self.lost:
             out.append(f"{len(self.lost)} event(s) lost, e.g. {self.lost[:5]}")
         if self.duplicated:
@@ -293,7 +319,7 @@ def measure_delays(system: System, faults: list[Fault], poison_id: str) -> dict[
     delay is fault → effect committed, so it includes the queue in front of the event.
     """
     with system.sessions(CONSUMER)() as s:
-        applied = dict(s.execute(text("SELECT event_id, processed_at FROM processed_messages")).all())
+        applied = dict(s.execute(text("SELECT event_id, received_at FROM probe_receipts")).all())
         attempts = {
             e: (n, last)
             for e, n, last in s.execute(text("SELECT event_id, attempts, last_at FROM message_attempts"))
@@ -331,6 +357,89 @@ def measure_delays(system: System, faults: list[Fault], poison_id: str) -> dict[
     return out
 
 
+def _marker(system: System, key: str) -> dict[str, Any] | None:
+    """A marker probe's event id, attempts, last attempt and when it was applied (None: not sent)."""
+    with system.sessions(PRODUCER)() as s:
+        event_id = s.execute(
+            text("SELECT event_id FROM outbox_messages WHERE (body->'payload'->>'key') = :k"), {"k": key}
+        ).scalar_one_or_none()
+    if event_id is None:
+        return None
+    with system.sessions(CONSUMER)() as s:
+        row = s.execute(
+            text("SELECT attempts, last_at FROM message_attempts WHERE event_id = :e"), {"e": event_id}
+        ).first()
+        # received_at is written with the effect, at the end of the handler (the inbox row's
+        # processed_at is taken when the attempt claims the event, before the handler runs).
+        applied = s.execute(
+            text("SELECT received_at FROM probe_receipts WHERE event_id = :e"), {"e": event_id}
+        ).scalar_one_or_none()
+    return {
+        "event_id": event_id,
+        "attempts": row[0] if row else 0,
+        "last_at": row[1] if row else None,
+        "applied_at": applied,
+    }
+
+
+def isolated_delays(
+    system: System, faults: Faults, operator: Operator, run_id: str, timeout: float, log: Any
+) -> dict[str, dict[str, Any]]:
+    """For each kind of fault: one marker event in flight, the fault, and how long until it ran again.
+
+    The marker sleeps 1.5–4 s in its handler, so it is surely running when the fault
+    comes (a relay kill instead hits a committed event the relay has not sent).  The worker's main
+    process is killed as on a host crash: its pool processes die with it, so the marker must come
+    back from Redis.  ``redelivered_after_s`` is fault → the attempt that applied it began (or,
+    when no new attempt was needed, → applied); ``applied_after_s`` is fault → effect committed.
+    """
+    out: dict[str, dict[str, Any]] = {}
+    for kind in (CHILD, PG, RELAY_KILL, REDIS, MAIN):
+        key = f"{run_id}-marker-{kind}"
+        if kind == RELAY_KILL:
+            with faults.lock:
+                fault = faults._record("relay SIGKILL", relay=RELAY)
+                system.kill(RELAY)
+                r = operator.send(key, 1)  # committed; no relay sends it until the restart
+                assert r.status_code == 202, r.text
+                system.start(RELAY)
+        else:
+            sleep_ms = MARKER_SLEEP_MS.get(kind, MARKER_SLEEP_DEFAULT_MS)
+            r = operator.send(key, 1, fault="sleep", sleep_ms=sleep_ms)
+            assert r.status_code == 202, r.text
+            wait_for(
+                lambda key=key: (m := _marker(system, key)) and m["attempts"] >= 1 and not m["applied_at"],
+                timeout=timeout,
+                interval=0.02,
+                what=f"marker {kind} running",
+            )
+            if kind == CHILD:
+                for pid in system.children(WORKER):
+                    fault = faults.kill_child(WORKER, pid)
+            elif kind == PG:
+                fault = faults.terminate_pg()
+            elif kind == REDIS:
+                fault = faults.restart_redis()
+            else:
+                fault = faults.kill_worker_main(WORKER)
+                faults.reap_orphans()  # a host crash: the pool processes go too
+        done = wait_for(
+            lambda key=key: (m := _marker(system, key)) and m["applied_at"] is not None and m,
+            timeout=timeout,
+            interval=0.1,
+            what=f"marker {kind} applied",
+        )
+        rerun = done["last_at"] if done["attempts"] >= 2 else done["applied_at"]
+        missed = done["applied_at"] <= fault.at  # it finished before the fault: nothing measured
+        out[fault.kind] = {
+            "redelivered_after_s": None if missed else round((rerun - fault.at).total_seconds(), 2),
+            "applied_after_s": round((done["applied_at"] - fault.at).total_seconds(), 2),
+            "attempts": done["attempts"],
+        }
+        log(f"  isolated {fault.kind}: {out[fault.kind]}")
+    return out
+
+
 def run_events(
     system: System, faults: Faults, plan: EventPlan, run_id: str, rng: Any, log: Any = print
 ) -> EventResult:
@@ -346,6 +455,9 @@ def run_events(
     feeder.start()
     for offset, kind in plan.schedule:
         time.sleep(max(0.0, started + offset - time.monotonic()))  # the schedule's own clock
+        if kind == CHILD and time.monotonic() - (started + offset) > 1.5:
+            result.faults_skipped += 1  # the loop was held up (a restart): no burst of late kills
+            continue
         fault = inject(faults, kind)
         if fault is not None:
             log(f"  {time.monotonic() - started:6.1f}s  {fault.kind} {fault.detail}")
@@ -417,6 +529,7 @@ def run_events(
         else:
             result.other_dead_letters.append(view)
     result.delays = measure_delays(system, faults.log, result.poison_event_id)
+    result.isolated = isolated_delays(system, faults, operator, run_id, plan.visibility_timeout + 120, log)
     result.faults = [
         {"kind": f.kind, "at": f.at.isoformat(), **{k: v for k, v in f.detail.items() if k != "pid"}}
         for f in faults.log

@@ -26,9 +26,11 @@ from typing import Any
 
 import psutil
 import psycopg
+from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
 from shared.db import utcnow
+from shared.models import WorkerHeartbeat
 from shared.testing.system import System, free_port, wait_for
 
 
@@ -122,6 +124,7 @@ class Faults:
         self.rng = rng
         self.log: list[Fault] = []
         self._orphans: list[int] = []
+        self._killed: set[int] = set()
         # Held while a fault stops and starts a process, so the supervisor does not meddle.
         self.lock = threading.Lock()
 
@@ -132,19 +135,45 @@ class Faults:
 
     def kill_pool_child(self, worker: str) -> Fault | None:
         """SIGKILL one random pool process of a worker (the OOM killer's choice)."""
-        try:  # a worker that was just (re)started forks its pool first
-            children = wait_for(lambda: self.system.children(worker), timeout=30, what=f"{worker}'s pool")
+
+        def alive() -> list[int]:
+            out = []
+            for pid in self.system.children(worker):
+                with contextlib.suppress(psutil.NoSuchProcess):
+                    if pid not in self._killed and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE:
+                        out.append(pid)
+            return out
+
+        try:
+            # Not while a (re)started worker is still booting: Celery exits on purpose when a pool
+            # process dies before the worker is ready ("Could not start worker processes").
+            self.wait_ready(worker)
+            children = wait_for(alive, timeout=30, what=f"{worker}'s pool")
         except TimeoutError:
             return None
         pid = self.rng.choice(children)
-        fault = self._record("pool child SIGKILL", worker=worker, pid=pid)
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
-        return fault
+        return self.kill_child(worker, pid)
+
+    def wait_ready(self, worker: str, timeout: float = 60) -> None:
+        """Until the worker's current main process has reported ready (its first heartbeat)."""
+        service = worker.removesuffix("-worker")
+
+        def ready() -> bool:
+            pid = self.system.pid(worker)
+            with self.system.sessions(service)() as s:
+                return bool(
+                    s.scalar(
+                        select(func.count()).select_from(WorkerHeartbeat).where(WorkerHeartbeat.pid == pid)
+                    )
+                )
+
+        wait_for(ready, timeout=timeout, interval=0.2, what=f"{worker} ready")
+        time.sleep(0.5)  # the pool's start check runs right after the ready signal
 
     def kill_child(self, worker: str, pid: int) -> Fault:
         """SIGKILL a given pool process of a worker."""
         fault = self._record("pool child SIGKILL", worker=worker, pid=pid)
+        self._killed.add(pid)
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
         return fault
