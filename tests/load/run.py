@@ -406,6 +406,8 @@ def _run(
         connections = ConnectionSampler(system)
         connections.start()
         marker = results_path.with_suffix(".started")
+        for stale in (results_path, marker, results_path.with_suffix(".requests.json")):
+            stale.unlink(missing_ok=True)  # an earlier run's files in a reused --artifacts folder
         log(f"locust: {args.users} officers for {args.seconds} s against {system.url('gateway')}")
         with open(artifacts / "locust.log", "wb") as out:
             locust = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
