@@ -94,27 +94,32 @@ def get_or_make_file(
             f" ต้องไม่ก่อนวันนี้ ({settings.today().isoformat()})",
             "effective_date_in_past",
         )
-    # Plain rows, not ORM objects: a file may hold 100,000 lines (tests/perf/bench_payment.py).
-    candidates = session.execute(
-        select(
-            PayoutLine.id,
-            PayoutLine.case_no,
-            PayoutLine.bank_code,
-            PayoutLine.branch_code,
-            PayoutLine.account_no,
-            PayoutLine.account_name,
-            PayoutLine.amount_satang,
-            PayoutLine.email,
-            PayoutLine.phone,
+    # Plain rows through Core (not the ORM's row loading): a file may hold 100,000 lines
+    # (tests/perf/bench_payment.py).  The session's own connection: same transaction, same lock.
+    candidates = (
+        session.connection()
+        .execute(
+            select(
+                PayoutLine.id,
+                PayoutLine.case_no,
+                PayoutLine.bank_code,
+                PayoutLine.branch_code,
+                PayoutLine.account_no,
+                PayoutLine.account_name,
+                PayoutLine.amount_satang,
+                PayoutLine.email,
+                PayoutLine.phone,
+            )
+            .where(
+                PayoutLine.batch_id == batch.id,
+                PayoutLine.state.in_(tuple(domain.SENDABLE_STATES)),
+                _group_filter(group),
+            )
+            .order_by(PayoutLine.id)
+            .limit(settings.file.max_lines_per_file)
         )
-        .where(
-            PayoutLine.batch_id == batch.id,
-            PayoutLine.state.in_(tuple(domain.SENDABLE_STATES)),
-            _group_filter(group),
-        )
-        .order_by(PayoutLine.id)
-        .limit(settings.file.max_lines_per_file)
-    ).all()
+        .all()
+    )
     if candidates:
         return _make_file(session, batch, group, candidates, actor, settings, effective_date), True
     existing = _latest_unresolved_file(session, batch.id, group)
@@ -171,6 +176,9 @@ def _make_file(
     # go to the recording thread part by part; only that thread uses the connection until it is
     # joined, and this thread touches neither the session nor the connection meanwhile.  Any
     # problem stops the recording and refuses the request, which rolls everything back.
+    if not 0 < file_id <= MAX_FILE_ID:
+        raise ValueError("file id out of range for ref2")
+    amounts: dict[int, Decimal] = {}  # a batch has few distinct amounts; Decimal per amount once
     recorder = _Recorder(session.connection(), file_id, now)
     recorder.start()
     try:
@@ -188,8 +196,9 @@ def _make_file(
                         line.branch_code,
                         line.account_no,
                         line.account_name,
-                        Decimal(line.amount_satang).scaleb(-2),  # exact: satang are integers
-                        ref2_for(file_id, running_no),
+                        amounts.get(line.amount_satang)
+                        or amounts.setdefault(line.amount_satang, Decimal(line.amount_satang).scaleb(-2)),
+                        f"WF{file_id:06d}-{running_no:06d}",  # ref2_for, inlined
                         line.email,
                         line.phone,
                     )
