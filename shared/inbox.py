@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from shared import events
 from shared.config import MessagingSettings, env_bool
 from shared.db import UTCDateTime, is_sqlite, utcnow
-from shared.messaging import ACK_EXCHANGE, OUTBOX_HEADER, QUEUES, ack_queue, task_name
+from shared.messaging import OUTBOX_HEADER, QUEUES, ack_queue, task_name
 from shared.models import DeadLetter, MessageAttempt, OutboxMessage, ProbeReceipt, ProcessedMessage
 
 log = logging.getLogger(__name__)
@@ -141,6 +141,8 @@ def park(
             select(DeadLetter).where(DeadLetter.event_id == event_id, DeadLetter.consumer == consumer)
         ).first()
         if existing is not None:
+            if existing.status == "parked":
+                return  # a redelivery of a message parked already (its acknowledgement was lost)
             existing.status = "parked"
             existing.attempts = attempts
             existing.last_error = error or "process died while handling the message"
@@ -374,14 +376,15 @@ def send_acks(celery_app: Celery, outbox: str | None, queue: str, event_ids: lis
     """
     if outbox is None or not event_ids:
         return
-    target = ack_queue(outbox)
     try:
         with celery_app.producer_or_acquire() as producer:
+            # Straight to the queue (the default exchange), like Celery's own task messages: a
+            # Redis that restarted without persistence has lost its exchange bindings, and kombu
+            # drops a message sent to an exchange with no binding.
             producer.publish(
                 {"queue": queue, "event_ids": event_ids},
-                exchange=ACK_EXCHANGE,
-                routing_key=target.routing_key,
-                declare=[target],
+                exchange="",
+                routing_key=ack_queue(outbox).name,
                 serializer="json",
                 retry=True,
                 retry_policy={"max_retries": 2, "interval_start": 0, "interval_step": 0.5},

@@ -21,17 +21,16 @@ QUEUES = ("intake", "approval", "payment", "reporting")
 
 #: Message header naming the service whose outbox sent the message: its acknowledgement goes there.
 OUTBOX_HEADER = "ecase_outbox"
-ACK_EXCHANGE = Exchange("ecase.acks", type="direct", durable=True)
 
 
 def ack_queue(service: str) -> Queue:
     """Where consumers acknowledge the events ``service``'s outbox sent (its relay drains it).
 
     Not a Celery queue: no worker consumes it.  A body is ``{"queue": <consumer queue>,
-    "event_ids": [...]}``.
+    "event_ids": [...]}``; it is sent to the default exchange (routing key = queue name).
     """
     name = f"ecase.acks.{service}"
-    return Queue(name, ACK_EXCHANGE, routing_key=name, durable=True)
+    return Queue(name, Exchange(""), routing_key=name, durable=True)
 
 
 #: event type -> the queues that receive it.  Producers own their events (DESIGN.md).

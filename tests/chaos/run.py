@@ -200,10 +200,15 @@ def summary(outcome: Outcome) -> str:
         "  redelivery delay per kind of fault, one marker event in flight (fault -> run again / applied):",
     ]
     for kind, d in ev["isolated"].items():
-        out.append(
-            f"    {kind:36s} run again after {d['redelivered_after_s']}s, applied after "
-            f"{d['applied_after_s']}s (attempts {d['attempts']})"
+        how = (
+            "run again"
+            if d["attempts"] >= 2
+            else "(the attempt in flight finished or the event waited) applied"
         )
+        line = f"    {kind:36s} {how} after {d['redelivered_after_s']}s; effect after {d['applied_after_s']}s"
+        if "new_event_applied_after_s" in d:
+            line += f"; a new event applied {d['new_event_applied_after_s']}s after the restart"
+        out.append(line)
     kinds = ", ".join(f"{k} x{d['faults']}" for k, d in ev["delays"].items())
     resent = sum(d.get("re_sent_by_outbox", 0) for d in ev["delays"].values())
     out.append(f"  the schedule's faults: {kinds} (faults skipped, loop held up: {ev['faults_skipped']})")
