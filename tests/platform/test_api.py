@@ -191,6 +191,8 @@ class TestLogin:
             "role": "officer",
             "district_code": "1008",
             "full_name": "เจ้าหน้าที่ เขตป้อมปราบศัตรูพ่าย",
+            "province_code": None,  # the welfare card measure's scopes, unset for E-Case roles
+            "agency": None,
         }
         principal = auth.verify_token(body["access_token"], secret=apps["secret"])
         assert (principal.role, principal.district_code) == ("officer", "1008")
