@@ -99,7 +99,7 @@ def get_or_make_file(
     candidates = (
         session.connection()
         .execute(
-            select(
+            select(  # _make_file unpacks the rows in this order
                 PayoutLine.id,
                 PayoutLine.case_no,
                 PayoutLine.bank_code,
