@@ -75,10 +75,10 @@ def as_xlsx(lines: list[dict[str, Any]], stated: int | None) -> bytes:
     for line in lines:
         # amounts as numbers, the way a bank's Excel report holds them
         sheet.append(
-            [line["ref2"], line["bank_code"], line["account_no"], float(baht(line["satang"])), line["status"]]
+            [line["ref2"], line["bank_code"], line["account_no"], baht(line["satang"]), line["status"]]
         )
     if stated is not None:
-        sheet.append(["Total", None, None, float(baht(stated)), None])
+        sheet.append(["Total", None, None, baht(stated), None])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
