@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from kombu import Exchange, Queue
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from shared import events
@@ -64,19 +65,26 @@ def publish(
     producer: str,
     destinations: tuple[str, ...] | None = None,
 ) -> dict[str, Any]:
-    """Validate an event and add one outbox row per subscriber to the caller's transaction."""
+    """Validate an event and write one outbox row per subscriber in the caller's transaction.
+
+    The rows are inserted at once with one multi-row ``INSERT`` (pending ORM changes are
+    flushed first, so an outbox row never precedes the change it announces).
+    """
     envelope = events.build(event_type, payload, producer=producer)
     targets = destinations if destinations is not None else ROUTES[event_type]
+    rows = []
     for queue in targets:
         if queue not in QUEUES:
             raise ValueError(f"unknown queue {queue}")
-        session.add(
-            OutboxMessage(
-                event_id=envelope["event_id"],
-                event_type=event_type,
-                destination=queue,
-                task_name=task_name(queue, event_type),
-                body=envelope,
-            )
+        rows.append(
+            {
+                "event_id": envelope["event_id"],
+                "event_type": event_type,
+                "destination": queue,
+                "task_name": task_name(queue, event_type),
+                "body": envelope,
+            }
         )
+    if rows:
+        session.execute(insert(OutboxMessage), rows)
     return envelope

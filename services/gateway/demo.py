@@ -9,15 +9,20 @@ from services.gateway.domain import hash_password
 from services.gateway.models import User
 from shared.config import env
 
-DEMO_USERS = (
-    ("officer.1008", "officer", "1008", "เจ้าหน้าที่ เขตป้อมปราบศัตรูพ่าย"),
-    ("head.1008", "head", "1008", "หัวหน้าฝ่าย เขตป้อมปราบศัตรูพ่าย"),
-    ("finance.1008", "finance", "1008", "เจ้าหน้าที่การเงิน เขตป้อมปราบศัตรูพ่าย"),
-    ("officer.1001", "officer", "1001", "เจ้าหน้าที่ เขตพระนคร"),
-    ("head.1001", "head", "1001", "หัวหน้าฝ่าย เขตพระนคร"),
-    ("finance.1001", "finance", "1001", "เจ้าหน้าที่การเงิน เขตพระนคร"),
-    ("central.admin", "central_admin", None, "ผู้ดูแลระบบ สำนักพัฒนาสังคม"),
-    ("operator", "operator", None, "ผู้ดูแลระบบปฏิบัติการ"),
+#: (username, role, district, full name, province, agency)
+DEMO_USERS: tuple[tuple[str, str, str | None, str, str | None, str | None], ...] = (
+    ("officer.1008", "officer", "1008", "เจ้าหน้าที่ เขตป้อมปราบศัตรูพ่าย", None, None),
+    ("head.1008", "head", "1008", "หัวหน้าฝ่าย เขตป้อมปราบศัตรูพ่าย", None, None),
+    ("finance.1008", "finance", "1008", "เจ้าหน้าที่การเงิน เขตป้อมปราบศัตรูพ่าย", None, None),
+    ("officer.1001", "officer", "1001", "เจ้าหน้าที่ เขตพระนคร", None, None),
+    ("head.1001", "head", "1001", "หัวหน้าฝ่าย เขตพระนคร", None, None),
+    ("finance.1001", "finance", "1001", "เจ้าหน้าที่การเงิน เขตพระนคร", None, None),
+    ("central.admin", "central_admin", None, "ผู้ดูแลระบบ สำนักพัฒนาสังคม", None, None),
+    ("operator", "operator", None, "ผู้ดูแลระบบปฏิบัติการ", None, None),
+    # The state welfare card measure (issue 9): a district team, a provincial secretariat, an agency.
+    ("team.1008", "district_team", "1008", "ทีม ปรจ. เขตป้อมปราบศัตรูพ่าย", None, None),
+    ("secretariat.24", "provincial_secretariat", None, "ฝ่ายเลขานุการ คอจ. จังหวัดฉะเชิงเทรา", "24", None),
+    ("agency.cdd", "agency_recorder", None, "ผู้บันทึกผลการพัฒนา กรมการพัฒนาชุมชน", None, "cdd"),
 )
 
 
@@ -30,7 +35,7 @@ def load_demo_users(session: Session) -> list[str]:
     """Create the demo users that do not exist yet; return all demo usernames."""
     existing = set(session.scalars(select(User.username)).all())
     password_hash = hash_password(demo_password())
-    for username, role, district, name in DEMO_USERS:
+    for username, role, district, name, province, agency in DEMO_USERS:
         if username not in existing:
             session.add(
                 User(
@@ -38,6 +43,8 @@ def load_demo_users(session: Session) -> list[str]:
                     password_hash=password_hash,
                     role=role,
                     district_code=district,
+                    province_code=province,
+                    agency=agency,
                     full_name=name,
                     is_demo=True,
                 )

@@ -198,7 +198,12 @@ def test_list_filters_and_pages(app: Any, admin: dict[str, str]) -> None:
     assert {u["username"] for u in d1008["items"]} >= {"officer.1008", "head.1008", "finance.1008"}
     assert all(u["district_code"] == "1008" for u in d1008["items"])
     by_name = c.get("/api/admin/users", query_string={"q": "ป้อมปราบ"}, headers=admin).json
-    assert {u["username"] for u in by_name["items"]} == {"officer.1008", "head.1008", "finance.1008"}
+    assert {u["username"] for u in by_name["items"]} == {
+        "officer.1008",
+        "head.1008",
+        "finance.1008",
+        "team.1008",
+    }
     literal = c.get("/api/admin/users", query_string={"q": "%"}, headers=admin).json
     assert literal["total"] == 0
     page2 = c.get("/api/admin/users?per_page=3&page=2", headers=admin).json

@@ -98,6 +98,63 @@ def test_central_admin_creates_a_user_who_logs_in_and_is_disabled(page_as: Any, 
     shot(admin, "disabled-in-list")
 
 
+def test_welfare_card_roles_get_a_province_an_agency_or_a_district_outside_bangkok(
+    page_as: Any, shot: Any
+) -> None:
+    """The users page offers the scope each role takes: the provincial secretariat a province, an
+    agency recorder an agency, the district team any อำเภอ of Thailand; the others are hidden."""
+    admin = page_as("central.admin")
+    admin.goto("/central/users/new")
+    form = admin.locator("form[data-user-form]")
+    # An officer takes a Bangkok district office: no province, no agency, no อำเภอ outside Bangkok.
+    admin.select_option("select[name=role]", "officer")
+    expect(form.locator("[data-scope=province]")).to_be_hidden()
+    expect(form.locator("[data-scope=agency]")).to_be_hidden()
+    assert form.locator("optgroup[data-outside-bangkok]").first.is_disabled()
+
+    # The provincial secretariat without a province: the Thai error is beside the province field.
+    secretariat = f"secretariat.24.{uuid.uuid4().hex[:6]}"
+    admin.fill("input[name=username]", secretariat)
+    admin.fill("input[name=full_name]", "ฝ่ายเลขานุการ ทดลอง")
+    admin.select_option("select[name=role]", "provincial_secretariat")
+    expect(form.locator("[data-scope=district]")).to_be_hidden()
+    expect(form.locator("[data-scope=agency]")).to_be_hidden()
+    admin.fill("input[name=password]", NEW_PASSWORD)
+    admin.fill("input[name=password_again]", NEW_PASSWORD)
+    admin.click("main form button[type=submit]")
+    expect(admin.locator("[data-field=province_code] .field-error")).to_have_text("กรุณาระบุจังหวัด")
+    admin.select_option("select[name=province_code]", "24")
+    admin.fill("input[name=password]", NEW_PASSWORD)
+    admin.fill("input[name=password_again]", NEW_PASSWORD)
+    admin.click("main form button[type=submit]")
+    expect(admin.locator("h1")).to_have_text(f"ผู้ใช้ {secretariat}")
+    assert "จังหวัดฉะเชิงเทรา" in admin.locator("main section.card").first.inner_text()
+    shot(admin, "secretariat-created")
+
+    # Changing the role to an agency recorder asks for the agency; the province stays optional.
+    admin.select_option("select[name=role]", "agency_recorder")
+    expect(form.locator("[data-scope=agency]")).to_be_visible()
+    admin.select_option("select[name=agency]", "cdd")
+    admin.click("form[data-user-form] button[type=submit]")
+    expect(admin.locator(".flash.ok")).to_contain_text("บันทึกข้อมูลผู้ใช้แล้ว")
+    summary = admin.locator("main section.card").first.inner_text()
+    assert "กรมการพัฒนาชุมชน" in summary
+    assert "จังหวัดฉะเชิงเทรา" in summary
+
+    # The district team works in any district of Thailand: อำเภอบางคล้า (2402) of Chachoengsao.
+    admin.select_option("select[name=role]", "district_team")
+    expect(form.locator("[data-scope=province]")).to_be_hidden()
+    assert not form.locator("optgroup[data-outside-bangkok]").first.is_disabled()
+    admin.select_option("select[name=district_code]", "2402")
+    admin.click("form[data-user-form] button[type=submit]")
+    expect(admin.locator(".flash.ok")).to_contain_text("บันทึกข้อมูลผู้ใช้แล้ว")
+    assert "อำเภอบางคล้า (2402)" in admin.locator("main section.card").first.inner_text()
+    admin.goto(f"/central/users?q={secretariat}")
+    scope = admin.locator(f"tr[data-username='{secretariat}'] td[data-scope]")
+    expect(scope).to_have_text("อำเภอบางคล้า (2402)")
+    shot(admin, "district-team-outside-bangkok")
+
+
 def test_welfare_type_ceiling_is_edited_and_a_negative_one_is_refused(page_as: Any, shot: Any) -> None:
     admin = page_as("central.admin")
     admin.goto("/central/catalogue")

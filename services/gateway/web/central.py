@@ -20,8 +20,10 @@ from flask.typing import ResponseReturnValue
 
 from services.gateway.web.client import ApiResult, api, page_params
 from services.gateway.web.views import ROLE_NAMES, require_login, require_page_roles
-from shared.auth import CITY_WIDE_ROLES, ROLES
+from shared import areas
+from shared.auth import AGENCY_ROLES, CITY_WIDE_ROLES, DISTRICT_ROLES, PROVINCE_ROLES, ROLES
 from shared.thai import be_year, fiscal_year, format_baht, format_be_date
+from shared.welfare_card import AGENCIES
 
 bp = Blueprint("central", __name__, url_prefix="/central", template_folder="templates")
 bp.before_request(require_login)
@@ -320,6 +322,29 @@ def _district_options(items: list[dict[str, str]]) -> list[tuple[str, str]]:
     return [(d["code"], f"{d['code']} {d['name_th']}") for d in items]
 
 
+def _scope_options(items: list[dict[str, str]]) -> dict[str, Any]:
+    """Choices for a user's district, province and agency.
+
+    The E-Case roles take one of Bangkok's 50 district offices; the welfare card measure's district
+    team any district of Thailand (grouped by province, Bangkok first), its provincial secretariat
+    a province and its agency recorders an agency.
+    """
+    groups: list[tuple[str, list[tuple[str, str]]]] = [("กรุงเทพมหานคร", _district_options(items))]
+    for province in areas.provinces():
+        if province.code != areas.BANGKOK:
+            districts_ = [(a.code, f"{a.code} {a.full_name_th}") for a in areas.districts_of(province.code)]
+            groups.append((f"จังหวัด{province.name_th}", districts_))
+    return {
+        "roles": _role_options(),
+        "district_groups": groups,
+        "province_options": [(p.code, f"{p.code} {p.name_th}") for p in areas.provinces()],
+        "agency_options": [(a.code, a.name_th) for a in AGENCIES],
+        "district_roles": DISTRICT_ROLES,
+        "province_roles": PROVINCE_ROLES + AGENCY_ROLES,
+        "agency_roles": AGENCY_ROLES,
+    }
+
+
 @bp.route("/")
 def index() -> ResponseReturnValue:
     """The central office starts at the city-wide summary."""
@@ -351,14 +376,16 @@ def _user_form() -> dict[str, Any]:
         "full_name": request.form.get("full_name", ""),
         "role": request.form.get("role", ""),
         "district_code": request.form.get("district_code", "") or None,
+        "province_code": request.form.get("province_code", "") or None,
+        "agency": request.form.get("agency", "") or None,
     }
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
 def new_user() -> ResponseReturnValue:
-    """เพิ่มผู้ใช้: username, name, role, district (district roles only) and a first password."""
+    """เพิ่มผู้ใช้: username, name, role, its district, province or agency, and a first password."""
     items, error = districts()
-    options = {"roles": _role_options(), "district_options": _district_options(items)}
+    options = _scope_options(items)
     if request.method == "GET":
         return render_template("central/user_new.html", form={}, errors={}, error=error, **options)
     form = _user_form()
@@ -382,24 +409,19 @@ def _render_user(username: str, *, status: int = 200, **extra: Any) -> ResponseR
     items, error = districts()
     context: dict[str, Any] = {"errors": {}, "error": error, "form": r.data}
     context.update(extra)
-    return render_template(
-        "central/user_edit.html",
-        account=r.data,
-        roles=_role_options(),
-        district_options=_district_options(items),
-        **context,
-    ), status
+    options = _scope_options(items)
+    return render_template("central/user_edit.html", account=r.data, **options, **context), status
 
 
 @bp.route("/users/<username>")
 def user(username: str) -> ResponseReturnValue:
-    """One user: change name, role and district; disable or enable; reset the password."""
+    """One user: change name, role and scope; disable or enable; reset the password."""
     return _render_user(username)
 
 
 @bp.route("/users/<username>", methods=["POST"])
 def update_user(username: str) -> ResponseReturnValue:
-    """Save the name, role and district."""
+    """Save the name, role, district, province and agency."""
     form = _user_form()
     form.pop("username")
     r = gateway_api("PATCH", f"/api/admin/users/{quote(username, safe='')}", json=form)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from services.intake import domain
@@ -19,6 +19,7 @@ from services.intake.services.common import (
     PRODUCER,
     Actor,
     add_case_event,
+    add_case_events,
     audit_case,
     bank_of,
     case_snapshot,
@@ -72,37 +73,46 @@ def record_case(
         programme_code=data.get("programme_code"),
         now=now,
     )
-    running_no = next_running_no(session, fy)
-    case = Case(
-        id=str(uuid.uuid4()),
-        case_no=domain.case_number(fy, running_no),
-        fiscal_year=fy,
-        running_no=running_no,
-        district_code=district_code,
-        national_id=data["national_id"],
-        title=data["title"],
-        sex=data["sex"],
-        first_name=data["first_name"],
-        last_name=data["last_name"],
-        birth_date=data["birth_date"],
-        age=age,
-        disabled=data["disabled"],
-        case_type=domain.case_type_for(data["disabled"]),
-        house_id=house_id,
-        welfare_type_code=wt.code,
-        programme_code=data.get("programme_code"),
-        amount=data["amount"],
-        hardship=data["hardship"],
-        phone=data.get("phone"),
-        email=data.get("email"),
-        status="registered",
-        recorded_at=now,
-        recorded_by=actor.username,
-        updated_at=now,
+    values: dict[str, Any] = {
+        "id": str(uuid.uuid4()),
+        "fiscal_year": fy,
+        "district_code": district_code,
+        "national_id": data["national_id"],
+        "title": data["title"],
+        "sex": data["sex"],
+        "first_name": data["first_name"],
+        "last_name": data["last_name"],
+        "birth_date": data["birth_date"],
+        "age": age,
+        "disabled": data["disabled"],
+        "case_type": domain.case_type_for(data["disabled"]),
+        "house_id": house_id,
+        "welfare_type_code": wt.code,
+        "programme_code": data.get("programme_code"),
+        "amount": data["amount"],
+        "hardship": data["hardship"],
+        "phone": data.get("phone"),
+        "email": data.get("email"),
+        "status": "registered",
+        "status_reason": None,
+        "locked_batch_id": None,
+        "locked_at": None,
+        "recorded_at": now,
+        "recorded_by": actor.username,
+        "updated_at": now,
         **bank,
+    }
+    # From here the fiscal year's counter row stays locked until the commit (no gaps, no
+    # duplicates), and every recording of the city waits for it: only the few statements that
+    # need the number run while it is held, as plain multi-row Core inserts.
+    running_no = next_running_no(session, fy)
+    values.update(running_no=running_no, case_no=domain.case_number(fy, running_no))
+    case = Case(**values)  # what the caller answers with; the row is written by the INSERT below
+    session.execute(insert(Case), [values])
+    add_case_events(
+        session,
+        [{"case_id": case.id, "kind": "registered", "status": "registered", "by": actor.username, "at": now}],
     )
-    session.add(case)
-    add_case_event(session, case, "registered", status="registered", by=actor.username, at=now)
     messaging.publish(session, "case.registered", case_snapshot(case, wt), producer=PRODUCER)
     audit_case(
         session,
@@ -112,7 +122,6 @@ def record_case(
         fields=sorted(data),
         after={"case_no": case.case_no, "welfare_type_code": wt.code, "amount": money_str(case.amount)},
     )
-    session.flush()
     return case
 
 
