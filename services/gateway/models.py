@@ -30,7 +30,7 @@ class User(Base):
     username: Mapped[str] = mapped_column(String(80), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     full_name: Mapped[str] = mapped_column(String(200), default="")
-    role: Mapped[str] = mapped_column(String(20))
+    role: Mapped[str] = mapped_column(String(40))
     district_code: Mapped[str | None] = mapped_column(String(4), nullable=True)
     province_code: Mapped[str | None] = mapped_column(String(2), nullable=True)
     agency: Mapped[str | None] = mapped_column(String(10), nullable=True)

@@ -21,10 +21,13 @@ pytestmark = [pytest.mark.integration]
 PASSWORD = "ecase-demo-2566"
 
 
-@pytest.fixture(scope="module")
-def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+@pytest.fixture(scope="module", params=["embedded", "postgres"])
+def app(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[Any]:
+    """The gateway on both backends (PostgreSQL enforces column lengths; SQLite does not)."""
     system = System(
-        tmp_path_factory.mktemp("admin"), backend="embedded", extra_env={"ECASE_LOGIN_MAX_FAILURES": "1000"}
+        tmp_path_factory.mktemp("admin"),
+        backend=request.param,
+        extra_env={"ECASE_LOGIN_MAX_FAILURES": "1000"},
     )
     system.migrate(("gateway",))
     with system.environment():
