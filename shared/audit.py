@@ -30,6 +30,7 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    bindparam,
     event,
     insert,
     select,
@@ -256,25 +257,44 @@ def _write_pending(session: Session) -> None:
         session.info.pop(_WRITING_KEY, None)
 
 
+# Statements built once, so that SQLAlchemy compiles them once (every write of every service).
+_CLAIM_HEAD = (
+    update(_head)
+    .where(_head.c.id == _HEAD_ID)
+    .values(last_seq=_head.c.last_seq + bindparam("count"))
+    .returning(_head.c.last_seq, _head.c.last_hash)
+)
+_SET_HEAD = update(_head).where(_head.c.id == _HEAD_ID).values(last_hash=bindparam("new_head_hash"))
+_INSERT_AND_SET_HEAD = insert(_log).add_cte(_SET_HEAD.cte("set_audit_head"))
+
+
 def _append(session: Session, entries: Sequence[dict[str, Any]]) -> None:
-    # PostgreSQL: the row lock queues concurrent committers here.  SQLite ignores FOR UPDATE;
-    # there the writer already holds the database write lock (BEGIN IMMEDIATE in make_engine).
-    lock_head = select(_head.c.last_seq, _head.c.last_hash).where(_head.c.id == _HEAD_ID).with_for_update()
-    head = session.execute(lock_head).first()
+    """Chain and insert entries: two statements on PostgreSQL, three on SQLite.
+
+    The head row is claimed with ``UPDATE … RETURNING`` (it locks the row and reserves the
+    seqs; the hash it returns is still the previous one), then the rows are inserted.  On
+    PostgreSQL the head's new hash is set by the same statement (a data-modifying CTE), since
+    every writer of the database queues on this row until its commit.  SQLite needs no row
+    lock: the writer already holds the database write lock (BEGIN IMMEDIATE in make_engine).
+    """
+    count = {"count": len(entries)}
+    head = session.execute(_CLAIM_HEAD, count).first()
     if head is None:  # the very first entry of this database
         _seed_head(session)
-        head = session.execute(lock_head).one()
-    last_seq, last_hash = head
+        head = session.execute(_CLAIM_HEAD, count).one()
+    end_seq, last_hash = head
+    last_seq = end_seq - len(entries)
     rows = []
     for values in entries:
         last_seq += 1
         row = {**values, "seq": last_seq, "prev_hash": last_hash}
         row["hash"] = last_hash = compute_hash(last_hash, _hash_payload(row))
         rows.append(row)
-    session.execute(insert(_log), rows)
-    session.execute(
-        update(_head).where(_head.c.id == _HEAD_ID).values(last_seq=last_seq, last_hash=last_hash)
-    )
+    if session.get_bind(AuditEntry).dialect.name == "postgresql":
+        session.execute(_INSERT_AND_SET_HEAD, [{**row, "new_head_hash": last_hash} for row in rows])
+    else:
+        session.execute(insert(_log), rows)
+        session.execute(_SET_HEAD, {"new_head_hash": last_hash})
 
 
 def _seed_head(session: Session) -> None:

@@ -57,6 +57,9 @@ def task_name(queue: str, event_type: str) -> str:
     return f"{queue}.on_{event_type.replace('.', '_')}"
 
 
+_INSERT_OUTBOX = insert(OutboxMessage.__table__)  # plain Core: no ORM bulk-insert work per call
+
+
 def publish(
     session: Session,
     event_type: str,
@@ -86,5 +89,5 @@ def publish(
             }
         )
     if rows:
-        session.execute(insert(OutboxMessage), rows)
+        session.execute(_INSERT_OUTBOX, rows)
     return envelope

@@ -108,7 +108,7 @@ def record_case(
     running_no = next_running_no(session, fy)
     values.update(running_no=running_no, case_no=domain.case_number(fy, running_no))
     case = Case(**values)  # what the caller answers with; the row is written by the INSERT below
-    session.execute(insert(Case), [values])
+    session.execute(insert(Case.__table__), values)
     add_case_events(
         session,
         [{"case_id": case.id, "kind": "registered", "status": "registered", "by": actor.username, "at": now}],

@@ -85,8 +85,13 @@ def programme_rule(p: Programme, type_names: Mapping[str, str] | None = None) ->
     )
 
 
-def load_welfare_type(session: Session, code: str) -> WelfareType:
-    wt = session.get(WelfareType, code)
+_WELFARE_TYPE = select(*WelfareType.__table__.c).where(WelfareType.__table__.c.code == bindparam("code"))
+
+
+def load_welfare_type(session: Session, code: str) -> Any:
+    """A welfare type as a read-only row with the columns as attributes (plain Core: a hot path
+    of every recording, which needs none of the ORM's identity-map work)."""
+    wt = session.execute(_WELFARE_TYPE, {"code": code}).first()
     if wt is None:
         raise ValidationError(
             f"ไม่พบประเภทเงินสงเคราะห์ {code}", field="welfare_type_code", code="unknown_welfare_type"
@@ -292,7 +297,7 @@ def case_event_row(
 def add_case_events(session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
     """Add many status-history rows in one multi-row INSERT (a whole batch)."""
     if rows:
-        session.execute(insert(CaseEvent), list(rows))
+        session.execute(insert(CaseEvent.__table__), list(rows))
 
 
 def check_rules(

@@ -511,8 +511,14 @@ def test_chain_lock_is_taken_only_at_commit(pg_engine: Engine, pg_factory: sessi
     assert _verify(factory).ok
 
 
-def test_head_is_locked_for_update_on_postgres(pg_engine: Engine, pg_factory: sessionmaker[Session]) -> None:
+def test_head_is_claimed_by_update_and_written_in_two_statements_on_postgres(
+    pg_engine: Engine, pg_factory: sessionmaker[Session]
+) -> None:
+    """The head row is locked by the claiming UPDATE (which queues concurrent writers until the
+    commit); the rows and the head's new hash follow in one statement."""
     engine, factory = pg_engine, pg_factory
+    with factory.begin() as session:  # the head row exists from here (the first entry creates it)
+        _record(session)
     statements: list[str] = []
 
     def capture(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
@@ -525,7 +531,12 @@ def test_head_is_locked_for_update_on_postgres(pg_engine: Engine, pg_factory: se
     finally:
         event.remove(engine, "before_cursor_execute", capture)
 
-    assert any("audit_chain_head" in s and "FOR UPDATE" in s for s in statements)
+    audit = [s for s in statements if "audit_chain_head" in s or "audit_log" in s]
+    assert len(audit) == 2, audit
+    assert audit[0].lstrip().startswith("UPDATE audit_chain_head")
+    assert "RETURNING" in audit[0]
+    assert "UPDATE audit_chain_head" in audit[1]
+    assert "INSERT INTO audit_log" in audit[1]
 
 
 @pytest.mark.parametrize(
