@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, func, insert, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from services.intake import domain
@@ -19,7 +19,6 @@ from services.intake.services.common import (
     PRODUCER,
     Actor,
     add_case_event,
-    add_case_events,
     audit_case,
     bank_of,
     case_snapshot,
@@ -27,12 +26,12 @@ from services.intake.services.common import (
     check_district,
     check_rules,
     family_cases,
+    insert_numbered_case,
     load_programme,
     load_programme_rule,
     load_welfare_type,
     lock_citizen,
     lock_existing_citizen,
-    next_running_no,
     parse_bank,
     person_cases,
     set_bank,
@@ -102,17 +101,12 @@ def record_case(
         "updated_at": now,
         **bank,
     }
-    # From here the fiscal year's counter row stays locked until the commit (no gaps, no
-    # duplicates), and every recording of the city waits for it: only the few statements that
-    # need the number run while it is held, as plain multi-row Core inserts.
-    running_no = next_running_no(session, fy)
-    values.update(running_no=running_no, case_no=domain.case_number(fy, running_no))
-    case = Case(**values)  # what the caller answers with; the row is written by the INSERT below
-    session.execute(insert(Case.__table__), values)
-    add_case_events(
-        session,
-        [{"case_id": case.id, "kind": "registered", "status": "registered", "by": actor.username, "at": now}],
+    # From here the fiscal year's counter row stays locked until the commit, and every recording
+    # of the city waits for it: only the statements that need the number run while it is held.
+    insert_numbered_case(
+        session, values, fy=fy, kind="registered", status="registered", by=actor.username, at=now
     )
+    case = Case(**values)  # what the caller answers with (the row is already written)
     messaging.publish(session, "case.registered", case_snapshot(case, wt), producer=PRODUCER)
     audit_case(
         session,
