@@ -31,7 +31,13 @@ FORWARDED_RESPONSE_HEADERS = (
     "Retry-After",
     "X-Request-Id",
     "Allow",
+    "Idempotent-Replayed",  # a repeated Idempotency-Key: the stored answer, nothing ran again
 )
+#: Headers a service adds about what it answers, forwarded by prefix: payment's file downloads
+#: (X-Payment-File-Id, -Sha256, -Lines, -Total, -Created, -Effective-Date) and E-Case's own
+#: flags (X-Ecase-Placeholder-Config: the KTB company settings are still placeholders).
+FORWARDED_RESPONSE_HEADER_PREFIXES = ("X-Payment-File-", "X-Ecase-")
+_PREFIXES = tuple(p.lower() for p in FORWARDED_RESPONSE_HEADER_PREFIXES)
 STREAM_CHUNK = 64 * 1024
 
 
@@ -89,6 +95,9 @@ class Forwarder:
         for name in FORWARDED_RESPONSE_HEADERS:
             value = upstream.headers.get(name)
             if value is not None:
+                response.headers[name] = value
+        for name, value in upstream.headers.items():
+            if name.lower().startswith(_PREFIXES):
                 response.headers[name] = value
         return response
 
