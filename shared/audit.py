@@ -6,9 +6,9 @@ the same transaction as the business change, so a committed change without its a
 impossible and a rolled-back one leaves none.  Each row carries
 ``hash = sha256(prev_hash + canonical_json(row))``; :func:`verify_chain` recomputes the chain
 and reports the first broken link.  The single ``audit_chain_head`` row serialises writers: it
-is locked (``SELECT … FOR UPDATE``) only while the committing transaction writes its entries,
-so concurrent writers get consecutive, gap-free ``seq`` values and the lock is held for the
-last moments of the commit only.
+is locked (claimed by ``UPDATE … RETURNING``) only while the committing transaction writes its
+entries, so concurrent writers get consecutive, gap-free ``seq`` values and the lock is held for
+the last moments of the commit only.
 
 ``before``/``after`` snapshots and ``fields`` are stored as given: callers pass field *names*
 and already-masked values (D1); this module never sees or masks personal data itself.
@@ -269,13 +269,15 @@ _INSERT_AND_SET_HEAD = insert(_log).add_cte(_SET_HEAD.cte("set_audit_head"))
 
 
 def _append(session: Session, entries: Sequence[dict[str, Any]]) -> None:
-    """Chain and insert entries: two statements on PostgreSQL, three on SQLite.
+    """Chain and insert entries: two statements for one entry on PostgreSQL, otherwise three.
 
     The head row is claimed with ``UPDATE … RETURNING`` (it locks the row and reserves the
     seqs; the hash it returns is still the previous one), then the rows are inserted.  On
-    PostgreSQL the head's new hash is set by the same statement (a data-modifying CTE), since
-    every writer of the database queues on this row until its commit.  SQLite needs no row
-    lock: the writer already holds the database write lock (BEGIN IMMEDIATE in make_engine).
+    PostgreSQL one entry's row and the head's new hash go in one statement (a data-modifying
+    CTE), since every writer of the database queues on this row until its commit.  Several
+    entries are one executemany, which would run that CTE once per row (a version of the head
+    row per entry): the head's hash is then set once, after them.  SQLite needs no row lock:
+    the writer already holds the database write lock (BEGIN IMMEDIATE in make_engine).
     """
     count = {"count": len(entries)}
     head = session.execute(_CLAIM_HEAD, count).first()
@@ -290,8 +292,8 @@ def _append(session: Session, entries: Sequence[dict[str, Any]]) -> None:
         row = {**values, "seq": last_seq, "prev_hash": last_hash}
         row["hash"] = last_hash = compute_hash(last_hash, _hash_payload(row))
         rows.append(row)
-    if session.get_bind(AuditEntry).dialect.name == "postgresql":
-        session.execute(_INSERT_AND_SET_HEAD, [{**row, "new_head_hash": last_hash} for row in rows])
+    if len(rows) == 1 and session.get_bind(AuditEntry).dialect.name == "postgresql":
+        session.execute(_INSERT_AND_SET_HEAD, {**rows[0], "new_head_hash": last_hash})
     else:
         session.execute(insert(_log), rows)
         session.execute(_SET_HEAD, {"new_head_hash": last_hash})

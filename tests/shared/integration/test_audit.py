@@ -539,6 +539,39 @@ def test_head_is_claimed_by_update_and_written_in_two_statements_on_postgres(
     assert "INSERT INTO audit_log" in audit[1]
 
 
+def test_several_entries_update_the_head_row_twice_on_postgres(
+    pg_engine: Engine, pg_factory: sessionmaker[Session]
+) -> None:
+    """A transaction with many entries (a batch of cases) claims the head and sets its hash once:
+    not once per entry, which would leave a version of the head row per entry while every writer
+    of the database waits for this commit."""
+    engine, factory = pg_engine, pg_factory
+    _seed(factory, 1)
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE head_updates (n integer)"))
+        conn.execute(
+            text(
+                "CREATE FUNCTION count_head_update() RETURNS trigger LANGUAGE plpgsql AS"
+                " $$ BEGIN INSERT INTO head_updates VALUES (1); RETURN NEW; END $$"
+            )
+        )
+        conn.execute(
+            text(
+                "CREATE TRIGGER count_head_update AFTER UPDATE ON audit_chain_head"
+                " FOR EACH ROW EXECUTE FUNCTION count_head_update()"
+            )
+        )
+
+    with factory.begin() as session:
+        for n in range(5):
+            _record(session, object_id=f"batch-{n}")
+
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM head_updates")).scalar_one() == 2
+    assert [r["seq"] for r in _audit_rows(engine)] == [1, 2, 3, 4, 5, 6]
+    assert _verify(factory) == ChainReport(ok=True, checked=6)
+
+
 @pytest.mark.parametrize(
     ("kwargs", "problem"),
     [
