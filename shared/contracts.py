@@ -29,6 +29,7 @@ CASE_STATUSES = (
     "paying",
     "paid",
     "payment_failed",
+    "reversed",
 )
 
 
@@ -206,6 +207,26 @@ class PayoutFailedV1(Schema):
     at = fields.AwareDateTime(required=True, default_timezone=dt.UTC)
 
 
+class PayoutReversedV1(Schema):
+    """payout.reversed: the bank reversed a transfer reported paid (the money came back, reliability P10).
+
+    The case is no longer paid: payment waits for corrected bank details (then pays again with a
+    new ``ref2``: ``payout.paid``) or for finance to close the payee (``payout.failed``, final).
+    ``ref2`` names the reversed transfer; ``reason`` / ``reason_code`` and ``value_date`` are what
+    the bank's report said.  No account number: the receivers do not need it.
+    """
+
+    case_id = fields.String(required=True)
+    district_code = fields.String(required=True)
+    approval_batch_id = fields.String(required=True)
+    amount = _money(required=True)
+    ref2 = fields.String(required=True)
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    reason_code = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100))
+    value_date = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=40))
+    at = fields.AwareDateTime(required=True, default_timezone=dt.UTC)
+
+
 class PayoutBankDetailsCorrectedV1(Schema):
     """payout.bank_details_corrected: finance corrected a payee's bank details; intake follows."""
 
@@ -361,6 +382,7 @@ STAGE_EVENTS: dict[str, tuple[int, type[Schema], tuple[str, ...]]] = {
     "batch.failed": (1, BatchFailedV1, ("reporting",)),
     "payout.paid": (1, PayoutPaidV1, ("intake", "reporting")),
     "payout.failed": (1, PayoutFailedV1, ("intake", "reporting")),
+    "payout.reversed": (1, PayoutReversedV1, ("intake", "reporting")),
     "payout.bank_details_corrected": (1, PayoutBankDetailsCorrectedV1, ("intake", "reporting")),
     "batch.settled": (1, BatchSettledV1, ("intake", "reporting", "approval")),
     "payment.result_import_requested": (1, PaymentResultImportRequestedV1, ("payment",)),

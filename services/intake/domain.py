@@ -29,6 +29,7 @@ STATUSES = (
     "paying",
     "paid",
     "payment_failed",
+    "reversed",
 )
 STATUS_TH = {
     "registered": "บันทึกข้อมูลเคสแล้ว รอเข้าที่ประชุม",
@@ -39,13 +40,18 @@ STATUS_TH = {
     "paying": "อยู่ระหว่างโอนเงิน",
     "paid": "จ่ายเงินแล้ว",
     "payment_failed": "จ่ายเงินไม่สำเร็จ",
+    # The bank reversed a transfer it had reported paid (payout.reversed): the money came back and
+    # payment waits for corrected bank details.  Not final: the officer may correct the account.
+    "reversed": "ธนาคารตีกลับการโอน รอแก้ไขข้อมูลบัญชี",
 }
 #: Cases that use up a ceiling or a repeat limit: everything but a refusal or a failed payment.
-COUNTED_STATUSES = frozenset({"registered", "on_agenda", "deferred", "approved", "paying", "paid"})
+COUNTED_STATUSES = frozenset(
+    {"registered", "on_agenda", "deferred", "approved", "paying", "paid", "reversed"}
+)
 #: Cases still in progress somewhere (the "open case" warning).
-OPEN_STATUSES = frozenset({"registered", "on_agenda", "deferred", "approved", "paying"})
+OPEN_STATUSES = frozenset({"registered", "on_agenda", "deferred", "approved", "paying", "reversed"})
 #: Cases whose assistance was granted (approved by the committee, paid or being paid).
-GRANTED_STATUSES = frozenset({"approved", "paying", "paid"})
+GRANTED_STATUSES = frozenset({"approved", "paying", "paid", "reversed"})
 FINAL_STATUSES = frozenset({"disqualified", "paid", "payment_failed"})
 
 CEILING_SCOPES = ("per_case", "per_person_fy", "per_family_fy")
@@ -447,16 +453,31 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
     "restored": (frozenset({"deferred", "registered", "on_agenda"}), "on_agenda"),
     "disqualified": (frozenset({"registered", "on_agenda", "deferred", "disqualified"}), "disqualified"),
     "approved": (frozenset({"registered", "on_agenda", "deferred", "approved"}), "approved"),
-    "transfer_failed": (frozenset({"approved", "paying"}), "paying"),
-    "paid": (frozenset({"approved", "paying", "paid"}), "paid"),
-    "payment_failed": (frozenset({"approved", "paying", "payment_failed"}), "payment_failed"),
+    "transfer_failed": (frozenset({"approved", "paying", "reversed"}), "paying"),
+    "paid": (frozenset({"approved", "paying", "paid", "reversed"}), "paid"),
+    "payment_failed": (frozenset({"approved", "paying", "payment_failed", "reversed"}), "payment_failed"),
+    # A success and its reversal in one bank report publish only the reversal: from approved/paying.
+    "reversed": (frozenset({"approved", "paying", "paid", "reversed"}), "reversed"),
 }
+#: The kinds driven by payment's payout events.  ``paid`` is no longer for ever once a transfer can
+#: be reversed (and the payee paid again), so among these the event time decides (``payout_is_stale``).
+PAYOUT_KINDS = frozenset({"transfer_failed", "paid", "payment_failed", "reversed"})
 
 
 def next_status(current: str, kind: str) -> str | None:
     """The status after an event of the other stages, or None when it does not apply (stale)."""
     allowed, target = TRANSITIONS[kind]
     return target if current in allowed else None
+
+
+def payout_is_stale(kind: str, at: dt.datetime, latest_payout_at: dt.datetime | None) -> bool:
+    """True when a payout event happened before the case's latest applied payout event.
+
+    Payment publishes one payee's events from successive transactions (a day or more apart:
+    a bank report, a correction, the next file), so their times order them; a redelivered or
+    late one (``paid`` arriving after the ``reversed`` that undid it) must not take the case back.
+    """
+    return kind in PAYOUT_KINDS and latest_payout_at is not None and at < latest_payout_at
 
 
 def locked_change_refusal(changed: Iterable[str]) -> str | None:

@@ -18,7 +18,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from services.intake import domain
-from services.intake.models import BatchLock, Case, WelfareType
+from services.intake.models import BatchLock, Case, CaseEvent, WelfareType
 from services.intake.services import (
     PRODUCER,
     Actor,
@@ -73,6 +73,9 @@ def change_status(
     if new is None:
         log.warning("%s ignored for case %s in status %s", kind, case_id, case.status)
         return False
+    if kind in domain.PAYOUT_KINDS and domain.payout_is_stale(kind, at, _latest_payout_at(session, case_id)):
+        log.warning("%s of %s ignored for case %s: a later payout event was applied", kind, at, case_id)
+        return False
     before, before_reason = case.status, case.status_reason
     case.status = new
     if reason is not None or before != new:
@@ -97,6 +100,16 @@ def change_status(
             after={"status": new},
         )
     return True
+
+
+def _latest_payout_at(session: Session, case_id: str) -> dt.datetime | None:
+    """When the latest payout event applied to the case happened (its history rows keep it)."""
+    return session.scalars(
+        select(CaseEvent.at)
+        .where(CaseEvent.case_id == case_id, CaseEvent.kind.in_(domain.PAYOUT_KINDS))
+        .order_by(CaseEvent.at.desc())
+        .limit(1)
+    ).first()
 
 
 def change_statuses(

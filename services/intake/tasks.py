@@ -94,6 +94,27 @@ def on_payout_failed(session: Session, event: Event) -> None:
     )
 
 
+def on_payout_reversed(session: Session, event: Event) -> None:
+    """The bank reversed the case's paid transfer: the money came back, bank details to be corrected."""
+    p = event.payload
+    handlers.change_status(
+        session,
+        case_id=p["case_id"],
+        kind="reversed",
+        at=p["at"],
+        by="payment",
+        actor="payment",
+        reason=p["reason"],
+        details={
+            "amount": f"{p['amount']:.2f}",
+            "ref2": p["ref2"],
+            "batch_id": p["approval_batch_id"],
+            "reason_code": p.get("reason_code"),
+            "value_date": p.get("value_date"),
+        },
+    )
+
+
 def on_bank_details_corrected(session: Session, event: Event) -> None:
     """Finance corrected the payee's bank details."""
     p = event.payload
@@ -121,6 +142,7 @@ CONSUMERS: dict[str, Callable[[Session, Event], None]] = {
     "batch.approved": on_batch_approved,
     "payout.paid": on_payout_paid,
     "payout.failed": on_payout_failed,
+    "payout.reversed": on_payout_reversed,
     "payout.bank_details_corrected": on_bank_details_corrected,
     "batch.settled": on_batch_settled,
 }

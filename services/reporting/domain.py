@@ -57,7 +57,9 @@ class Conflict(DomainError):
 
 #: How far along its life a status is.  A status never gives way to one of a lower rank, so a
 #: late ``case.updated`` (intake's view, perhaps stale) cannot take an approved case back to
-#: the agenda; statuses of the same rank (on the agenda / deferred) follow event time.
+#: the agenda; statuses of the same rank (on the agenda / deferred) follow event time.  The
+#: payment statuses (paying, reversed, paid, payment failed) are set by the payout events from
+#: the payee's payment state instead (``services._set_pay``): a reversal takes a paid case back.
 STATUS_RANK = {
     "registered": 0,
     "on_agenda": 1,
@@ -65,10 +67,11 @@ STATUS_RANK = {
     "disqualified": 2,
     "approved": 2,
     "paying": 3,
+    "reversed": 3,
     "paid": 4,
     "payment_failed": 4,
 }
-APPROVED_STATUSES = ("approved", "paying", "paid", "payment_failed")
+APPROVED_STATUSES = ("approved", "paying", "reversed", "paid", "payment_failed")
 
 STATUS_NAMES = {
     "registered": "บันทึกข้อมูลแล้ว",
@@ -79,6 +82,7 @@ STATUS_NAMES = {
     "paying": "อยู่ระหว่างการโอนเงิน",
     "paid": "จ่ายเงินสำเร็จ",
     "payment_failed": "จ่ายไม่สำเร็จ",
+    "reversed": "ธนาคารตีกลับการโอน รอแก้ไขข้อมูลบัญชี",
 }
 
 

@@ -72,7 +72,9 @@ class RptCase(Base):
     batch_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     approved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
     amount_approved: Mapped[Decimal | None] = mapped_column(Money, nullable=True)
-    # Payment: null (not yet), "failed" (a transfer failed, to be sent again), "paid", "closed_failed".
+    # Payment: null (not yet), "failed" (a transfer failed, to be sent again), "paid", "reversed"
+    # (the bank reversed the paid transfer: to be corrected and sent again), "closed_failed".
+    # ``failure_reason`` is the failure's or the reversal's reason.
     pay_state: Mapped[str | None] = mapped_column(String(16), nullable=True)
     pay_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
     paid_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -281,6 +281,7 @@ PAY_STATE_NAMES = {
     "paid": "จ่ายสำเร็จ",
     "failed": "โอนไม่สำเร็จ รอแก้ไขและโอนใหม่",
     "closed_failed": "จ่ายไม่สำเร็จ (ปิดรายการ)",
+    "reversed": "ธนาคารตีกลับการโอน รอแก้ไขข้อมูลบัญชี",
     None: "รอโอนเงิน",
 }
 
@@ -290,7 +291,7 @@ def _pay_state_text(case: RptCase | None) -> str:
     text = PAY_STATE_NAMES.get(state, state or "")
     if case is not None and state == "paid" and case.paid_at:
         text += f" {format_be_date_long(domain.bangkok_date(case.paid_at))}"
-    if case is not None and state in ("failed", "closed_failed") and case.failure_reason:
+    if case is not None and state in ("failed", "closed_failed", "reversed") and case.failure_reason:
         text += f": {case.failure_reason}"
     return text
 
@@ -326,7 +327,7 @@ def payment_review(session: Session, *, batch_id: str, principal: Principal) -> 
         by_state[state] = (n + 1, amount + p.amount)
     state_line = "  ".join(
         f"{PAY_STATE_NAMES[s]} {by_state[s][0]:,} ราย {format_baht(by_state[s][1])} บาท"
-        for s in ("paid", "failed", "closed_failed", None)
+        for s in ("paid", "failed", "reversed", "closed_failed", None)
         if s in by_state
     )
     doc = Document(

@@ -401,14 +401,34 @@ def record_batch_failed(session: Session, *, payload: Payload) -> RptBatch:
     return batch
 
 
-_PAY_RANK = {None: 0, "failed": 1, "paid": 2, "closed_failed": 2}
+#: The case status each payment state of its payee gives.
+PAY_STATUS = {"failed": "paying", "reversed": "reversed", "paid": "paid", "closed_failed": "payment_failed"}
+_PAY_RANK = {None: 0, "failed": 1, "reversed": 1, "paid": 2, "closed_failed": 2}
 
 
 def _pay_may_change(case: RptCase, state: str, at: dt.datetime) -> bool:
-    if case.pay_state == state:
+    """Whether a payout fact that occurred at ``at`` replaces the payee's payment state.
+
+    Payment publishes one payee's facts from successive transactions (a bank report, a
+    correction, the next file: a day or more apart), so the later one is the truth: a reversal
+    undoes the payment before it, and a new payment the reversal before it.  Before reversals
+    existed a paid payee never had a later fact, so this gives what ranking paid above failed
+    gave.  Equal times (never from payment, but a hand-made replay) fall back to that rank.
+    """
+    if case.pay_at is None or at != case.pay_at:
         return is_newer(at, case.pay_at)
-    old, new = _PAY_RANK.get(case.pay_state, 0), _PAY_RANK[state]
-    return new > old if new != old else is_newer(at, case.pay_at)
+    return _PAY_RANK[state] >= _PAY_RANK.get(case.pay_state, 0)
+
+
+def _set_pay(case: RptCase, state: str, at: dt.datetime) -> bool:
+    """Take a payout fact where it is the latest; the case's status follows the payment state."""
+    if not _pay_may_change(case, state, at):
+        return False
+    case.pay_state, case.pay_at = state, at
+    case.status, case.status_at = PAY_STATUS[state], at
+    if state != "paid":  # not paid (any more): the folded result must not depend on the order
+        case.paid_at = case.paid_amount = None
+    return True
 
 
 def record_payout_paid(session: Session, *, payload: Payload, at: dt.datetime) -> RptCase:
@@ -416,13 +436,11 @@ def record_payout_paid(session: Session, *, payload: Payload, at: dt.datetime) -
     case = _load_case(session, payload["case_id"], payload["district_code"])
     totals = _Totals()
     token = totals.before(case)
-    if _pay_may_change(case, "paid", at):
-        case.pay_state, case.pay_at = "paid", at
+    if _set_pay(case, "paid", at):
         case.paid_at = payload["paid_at"]
         case.paid_amount = payload["amount"]
-        case.failure_reason = None  # an earlier failed attempt no longer matters
+        case.failure_reason = None  # an earlier failed attempt or reversal no longer matters
     case.batch_id = case.batch_id or payload["approval_batch_id"]
-    _set_status(case, "paid", at)
     totals.after(case, token)
     totals.flush(session)
     return case
@@ -433,12 +451,22 @@ def record_payout_failed(session: Session, *, payload: Payload, at: dt.datetime)
     case = _load_case(session, payload["case_id"], payload["district_code"])
     totals = _Totals()
     token = totals.before(case)
-    state = "closed_failed" if payload["final"] else "failed"
-    if _pay_may_change(case, state, at):
-        case.pay_state, case.pay_at = state, at
+    if _set_pay(case, "closed_failed" if payload["final"] else "failed", at):
         case.failure_reason = payload["reason"]
     case.batch_id = case.batch_id or payload["approval_batch_id"]
-    _set_status(case, "payment_failed" if payload["final"] else "paying", at)
+    totals.after(case, token)
+    totals.flush(session)
+    return case
+
+
+def record_payout_reversed(session: Session, *, payload: Payload, at: dt.datetime) -> RptCase:
+    """``payout.reversed``: the bank reversed the paid transfer; the case no longer counts as paid."""
+    case = _load_case(session, payload["case_id"], payload["district_code"])
+    totals = _Totals()
+    token = totals.before(case)
+    if _set_pay(case, "reversed", at):
+        case.failure_reason = payload["reason"]
+    case.batch_id = case.batch_id or payload["approval_batch_id"]
     totals.after(case, token)
     totals.flush(session)
     return case
@@ -527,6 +555,11 @@ def on_payout_failed(session: Session, event: events.Event) -> None:
     record_payout_failed(session, payload=event.payload, at=event.occurred_at)
 
 
+def on_payout_reversed(session: Session, event: events.Event) -> None:
+    """The bank reversed a payee's paid transfer (the money came back)."""
+    record_payout_reversed(session, payload=event.payload, at=event.occurred_at)
+
+
 def on_payout_bank_details_corrected(session: Session, event: events.Event) -> None:
     """Finance corrected a payee's bank details."""
     record_bank_correction(session, payload=event.payload, at=event.occurred_at)
@@ -549,6 +582,7 @@ HANDLERS: dict[str, Handler] = {
     "batch.failed": on_batch_failed,
     "payout.paid": on_payout_paid,
     "payout.failed": on_payout_failed,
+    "payout.reversed": on_payout_reversed,
     "payout.bank_details_corrected": on_payout_bank_details_corrected,
     "batch.settled": on_batch_settled,
 }

@@ -51,3 +51,48 @@ def test_every_routed_event_has_a_schema_and_known_queues() -> None:
 
 def test_task_names_follow_the_convention() -> None:
     assert messaging.task_name("approval", "case.registered") == "approval.on_case_registered"
+
+
+def _reversal(**extra: object) -> dict[str, object]:
+    return {
+        "case_id": "c-1",
+        "district_code": "1008",
+        "approval_batch_id": "b-1",
+        "amount": "3000.00",
+        "ref2": "WF2567-000001",
+        "reason": "R03 บัญชีปิดหลังโอน",
+        "reason_code": "R03",
+        "value_date": "2026-01-20",
+        "at": utcnow().isoformat(),
+        **extra,
+    }
+
+
+def test_payout_reversed_round_trips_to_intake_and_reporting() -> None:
+    sent = events.build("payout.reversed", _reversal(), producer="payment")
+    assert sent["version"] == 1
+    got = events.parse(sent)
+    assert (got.payload["case_id"], str(got.payload["amount"]), got.payload["reason_code"]) == (
+        "c-1",
+        "3000.00",
+        "R03",
+    )
+    assert messaging.ROUTES["payout.reversed"] == ("intake", "reporting")
+    # the bank's code and date are optional
+    bare = _reversal()
+    del bare["reason_code"], bare["value_date"]
+    assert (
+        events.parse(events.build("payout.reversed", bare, producer="payment")).payload["value_date"] is None
+    )
+
+
+@pytest.mark.parametrize("personal", ["account_no", "national_id"])
+def test_payout_reversed_carries_no_account_number_or_national_id(personal: str) -> None:
+    with pytest.raises(ValidationError):
+        events.build("payout.reversed", _reversal(**{personal: "1234567890"}), producer="payment")
+
+
+def test_payout_reversed_consumers_tolerate_added_fields() -> None:
+    sent = events.build("payout.reversed", _reversal(), producer="payment")
+    sent["payload"]["added_later"] = "x"
+    assert events.parse(sent).payload["ref2"] == "WF2567-000001"

@@ -185,6 +185,28 @@ def failed(
     return envelope("payout.failed", payload, when, "payment")
 
 
+def reversed_(
+    snap: dict[str, Any],
+    batch_id: str,
+    when: dt.datetime,
+    *,
+    ref2: str = "WF2566-000001",
+    reason: str = "R03 บัญชีปิดหลังโอน",
+) -> dict[str, Any]:
+    payload = {
+        "case_id": snap["case_id"],
+        "district_code": snap["district_code"],
+        "approval_batch_id": batch_id,
+        "amount": snap["amount"],
+        "ref2": ref2,
+        "reason": reason,
+        "reason_code": "R03",
+        "value_date": when.date().isoformat(),
+        "at": when.isoformat(),
+    }
+    return envelope("payout.reversed", payload, when, "payment")
+
+
 def corrected(snap: dict[str, Any], when: dt.datetime, bank_: dict[str, Any]) -> dict[str, Any]:
     payload = {
         "case_id": snap["case_id"],

@@ -172,6 +172,88 @@ def test_a_stale_case_updated_after_the_approval_does_not_regress(sessions: sess
     assert totals_table(sessions) == totals_by_group_by(sessions)
 
 
+def test_a_reversal_stops_counting_the_case_as_paid_until_it_is_paid_again(
+    sessions: sessionmaker[Session],
+) -> None:
+    snap = f.snapshot(amount="5000.00")
+    first_paid = f.paid(snap, "B-rev", f.at(20))
+    reversal = f.reversed_(snap, "B-rev", f.at(30))
+    f.apply(
+        sessions,
+        f.registered(snap),
+        f.placed(snap, f.at(1)),
+        f.batch_approved("B-rev", [(snap, f.bank())], f.at(10)),
+        first_paid,
+    )
+    assert totals_table(sessions)[(2566, "1008", "status", "paid")] == (1, 500000, 1, 500000, 1, 500000, 0, 0)
+    f.apply(sessions, reversal)
+    row = case_row(sessions, snap["case_id"])
+    assert (row.status, row.pay_state, row.paid_at, row.paid_amount, row.failure_reason) == (
+        "reversed",
+        "reversed",
+        None,
+        None,
+        "R03 บัญชีปิดหลังโอน",
+    )
+    totals = totals_table(sessions)
+    assert (2566, "1008", "status", "paid") not in totals
+    # still approved, no longer paid, not a failed payment
+    assert totals[(2566, "1008", "status", "reversed")] == (1, 500000, 1, 500000, 0, 0, 0, 0)
+    assert totals[(2566, "1008", "welfare_type", "CAREER")] == (1, 500000, 1, 500000, 0, 0, 0, 0)
+    assert totals == totals_by_group_by(sessions)
+    reversed_once = f.dump(sessions)
+    # redelivered, and the payment it undid arriving late (another event id): nothing changes
+    f.apply(sessions, reversal, first_paid, f.paid(snap, "B-rev", f.at(20)))
+    assert f.dump(sessions) == reversed_once
+    # paid again after the correction: counted as paid once, with the new payment's figures
+    paid_again = f.paid(snap, "B-rev", f.at(60 * 24 * 2))
+    f.apply(sessions, paid_again, paid_again, reversal)
+    row = case_row(sessions, snap["case_id"])
+    assert (row.status, row.pay_state, row.paid_amount, row.failure_reason) == (
+        "paid",
+        "paid",
+        Decimal("5000.00"),
+        None,
+    )
+    assert row.paid_at == f.at(60 * 24 * 2)
+    totals = totals_table(sessions)
+    assert (2566, "1008", "status", "reversed") not in totals
+    assert totals[(2566, "1008", "status", "paid")] == (1, 500000, 1, 500000, 1, 500000, 0, 0)
+    assert totals == totals_by_group_by(sessions)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4, 5])
+def test_reversal_sequences_give_the_same_tables_in_any_order(
+    sessions: sessionmaker[Session], seed: int
+) -> None:
+    """paid, reversed, failed, paid again, reversed again, closed: the latest payout fact wins."""
+    a, b = f.snapshot(first="กลับ1", amount="3000.00"), f.snapshot(first="กลับ2", amount="2000.00")
+    envs = [
+        *(f.registered(s) for s in (a, b)),
+        f.batch_approved("B-seq", [(a, f.bank()), (b, f.bank())], f.at(10)),
+        f.paid(a, "B-seq", f.at(20)),
+        f.reversed_(a, "B-seq", f.at(30)),
+        f.failed(a, "B-seq", f.at(40), final=False, reason="บัญชีไม่ถูกต้อง"),
+        f.paid(a, "B-seq", f.at(50)),
+        f.paid(b, "B-seq", f.at(20)),
+        f.reversed_(b, "B-seq", f.at(30)),
+        f.failed(b, "B-seq", f.at(40), final=True, reason="ผู้รับเสียชีวิต"),
+    ]
+    with sessions.begin() as s:
+        services.rebuild(s, envs)
+    in_order = f.dump(sessions)
+    assert (case_row(sessions, a["case_id"]).status, case_row(sessions, b["case_id"]).status) == (
+        "paid",
+        "payment_failed",
+    )
+    shuffled = envs[:]
+    random.Random(seed).shuffle(shuffled)
+    with sessions.begin() as s:
+        services.rebuild(s, (events.parse(e) for e in shuffled))
+    assert f.dump(sessions) == in_order
+    assert totals_table(sessions) == totals_by_group_by(sessions)
+
+
 def test_events_before_the_registration_are_kept_until_it_arrives(sessions: sessionmaker[Session]) -> None:
     snap = f.snapshot(amount="5000.00")
     approved = {**snap, "amount": "4000.00"}

@@ -70,6 +70,7 @@ STATUS_TH = {
     "paying": "อยู่ระหว่างโอนเงิน",
     "paid": "จ่ายเงินแล้ว",
     "payment_failed": "จ่ายเงินไม่สำเร็จ",
+    "reversed": "ธนาคารตีกลับการโอน รอแก้ไขข้อมูลบัญชี",
 }
 #: Statuses after which nothing of the case can change (the buttons are hidden; intake refuses).
 FINAL_STATUSES = frozenset({"disqualified", "paid", "payment_failed"})
@@ -145,6 +146,7 @@ ACTION_TH = {
     "case.transfer_failed": "โอนเงินไม่สำเร็จ (รอแก้ไขและโอนใหม่)",
     "case.paid": "จ่ายเงินแล้ว",
     "case.payment_failed": "ปิดรายการ: จ่ายเงินไม่สำเร็จ",
+    "case.reversed": "ธนาคารตีกลับการโอน (รอแก้ไขข้อมูลบัญชี)",
 }
 
 #: The case form's fields, named like the API's (nested ones joined with dots).

@@ -385,6 +385,7 @@ def run_result_import(session: Session, *, import_id: int, settings: PaymentSett
     paid: list[tuple[_Payee, _Transfer]] = []
     failed: list[_Payee] = []
     reversed_: list[_Payee] = []
+    reversal_events: dict[int, dict[str, Any]] = {}  # payee id -> payout.reversed payload
     seen: set[int] = set()
     reported: dict[int, Counter[str]] = defaultdict(Counter)
     for record in parsed.records:
@@ -452,6 +453,17 @@ def run_result_import(session: Session, *, import_id: int, settings: PaymentSett
                 when = f" (วันที่ตามธนาคาร {record.value_date})" if record.value_date else ""
                 payee.new = (payee.state, f"ธนาคารโอนคืน: {reason}{when}"[:500])
                 reversed_.append(payee)
+                reversal_events[payee.id] = {
+                    "case_id": payee.case_id,
+                    "district_code": payee.district_code,
+                    "approval_batch_id": batch.approval_batch_id,
+                    "amount": baht(t.amount_satang),
+                    "ref2": t.ref2,
+                    "reason": (reason or "")[:500] or "ธนาคารโอนคืน",
+                    "reason_code": (record.reason_code or "")[:100] or None,
+                    "value_date": (record.value_date or "")[:40] or None,
+                    "at": now.isoformat(),
+                }
             if decision.alert:
                 alerts.append(
                     PaymentAlert(
@@ -485,7 +497,10 @@ def run_result_import(session: Session, *, import_id: int, settings: PaymentSett
                 "note": (note or "")[:500] or None,
             }
         )
-    _post(session, imp, batch, state, now, result_rows, alerts, paid, failed)
+    reversed_payloads = [
+        p for payee_id, p in reversal_events.items() if state.payees[payee_id].state == LineState.REVERSED
+    ]
+    _post(session, imp, batch, state, now, result_rows, alerts, paid, failed, reversed_payloads)
     _finish(
         session,
         imp,
@@ -515,6 +530,7 @@ def _post(
     alerts: list[PaymentAlert],
     paid: list[tuple[_Payee, _Transfer]],
     failed: list[_Payee],
+    reversed_payloads: list[dict[str, Any]],
 ) -> None:
     """Write every effect of the import in the caller's transaction (set-based: see _update_grouped)."""
     transfers = {
@@ -595,6 +611,9 @@ def _post(
             for payee in failed
         ],
     )
+    # A payee whose success this same report also reversed gets no payout.paid, but does get
+    # payout.reversed: the money went out and came back, and the case waits for new bank details.
+    publish_many(session, "payout.reversed", reversed_payloads)
 
 
 def _finish(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -320,6 +321,125 @@ def test_approval_and_payment_events(env: IntakeEnv) -> None:
     assert corrected.after == {
         "bank": {"bank_code": "014", "branch_code": None, "account_name": "***", "account_no": "xxxxxx3334"}
     }
+
+
+def test_a_reversed_payment_leaves_paid_until_payment_pays_again(env: IntakeEnv) -> None:
+    """payout.reversed: paid -> reversed (history, audit, reason); a redelivery or the stale paid
+    changes nothing; a later payout.paid brings the case back to paid, a final close to payment_failed."""
+    a, b = new_case(env), new_case(env)
+    batch = f"batch-{a.id}"
+    deliver(env, "batch.lock_requested", lock_request(batch, a, b))
+    [locked] = published(env, "cases.locked", batch)
+    approved = {
+        "batch_id": batch,
+        "district_code": "1008",
+        "fiscal_year": a.fiscal_year,
+        "number": 1,
+        "title": "รายการอนุมัติให้ความช่วยเหลือสำนักงานเขต ครั้งที่ 1-ปีงบประมาณ 2567",
+        "meeting_date": "2024-01-10",
+        "approved_at": utcnow().isoformat(),
+        "approved_by": "head.1008",
+        "total_amount": "6000.00",
+        "cases": locked["cases"],
+    }
+    deliver(env, "batch.approved", approved)
+    t = utcnow()
+    first_paid = {
+        "district_code": "1008",
+        "approval_batch_id": batch,
+        "amount": "3000.00",
+        "paid_at": t.isoformat(),
+        "ref2": "WF2567-000001",
+    }
+    for c in (a, b):
+        deliver(env, "payout.paid", {**first_paid, "case_id": c.id})
+    assert [case(env, x.id).status for x in (a, b)] == ["paid", "paid"]
+
+    def reversal(c: Case) -> dict[str, Any]:
+        payload = {
+            "case_id": c.id,
+            "district_code": "1008",
+            "approval_batch_id": batch,
+            "amount": "3000.00",
+            "ref2": "WF2567-000001",
+            "reason": "R03 บัญชีปิดหลังโอน",
+            "reason_code": "R03",
+            "value_date": "2026-01-20",
+            "at": (t + timedelta(hours=1)).isoformat(),
+        }
+        return events.build("payout.reversed", payload, producer="payment")
+
+    reversed_a = reversal(a)
+    assert deliver(env, "payout.reversed", reversed_a["payload"], reversed_a) == "applied"
+    got = case(env, a.id)
+    assert (got.status, got.status_reason) == ("reversed", "R03 บัญชีปิดหลังโอน")
+    with env.sessions() as s:
+        history = s.scalars(select(CaseEvent).where(CaseEvent.case_id == a.id).order_by(CaseEvent.id)).all()
+        trail = s.scalars(select(AuditEntry).where(AuditEntry.object_id == a.id)).all()
+    assert [h.kind for h in history][-2:] == ["paid", "reversed"]
+    assert (history[-1].status, history[-1].note, history[-1].by) == (
+        "reversed",
+        "R03 บัญชีปิดหลังโอน",
+        "payment",
+    )
+    assert history[-1].details == {
+        "amount": "3000.00",
+        "ref2": "WF2567-000001",
+        "batch_id": batch,
+        "reason_code": "R03",
+        "value_date": "2026-01-20",
+    }
+    audited = next(e for e in trail if e.action == "case.reversed")
+    assert (audited.actor, audited.before, audited.after) == (
+        "payment",
+        {"status": "paid"},
+        {"status": "reversed"},
+    )
+
+    # the same message again, and the paid it undid arriving late (a new event id): nothing changes
+    assert deliver(env, "payout.reversed", reversed_a["payload"], reversed_a) == "duplicate"
+    deliver(env, "payout.paid", {**first_paid, "case_id": a.id})
+    with env.sessions() as s:
+        rows = s.scalars(select(CaseEvent.id).where(CaseEvent.case_id == a.id)).all()
+    assert len(rows) == len(history)
+    assert case(env, a.id).status == "reversed"
+
+    # finance corrected the account and the next file paid it: paid again, the reason cleared
+    again = {
+        **first_paid,
+        "case_id": a.id,
+        "paid_at": (t + timedelta(days=2)).isoformat(),
+        "ref2": "WF2567-000002",
+    }
+    paid_again = events.build("payout.paid", again, producer="payment")
+    assert deliver(env, "payout.paid", again, paid_again) == "applied"
+    assert deliver(env, "payout.paid", again, paid_again) == "duplicate"
+    got = case(env, a.id)
+    assert (got.status, got.status_reason) == ("paid", None)
+    # the reversal redelivered under another id after the new payment: older, ignored
+    deliver(env, "payout.reversed", reversed_a["payload"])
+    assert case(env, a.id).status == "paid"
+    with env.sessions() as s:
+        kinds = [
+            h.kind
+            for h in s.scalars(select(CaseEvent).where(CaseEvent.case_id == a.id).order_by(CaseEvent.id))
+        ]
+    assert kinds[-3:] == ["paid", "reversed", "paid"]
+
+    # b is reversed and then closed by finance as not paid
+    reversed_b = reversal(b)
+    deliver(env, "payout.reversed", reversed_b["payload"], reversed_b)
+    assert case(env, b.id).status == "reversed"
+    closed = {
+        "case_id": b.id,
+        "district_code": "1008",
+        "approval_batch_id": batch,
+        "reason": "ผู้รับเสียชีวิต",
+        "final": True,
+        "at": (t + timedelta(days=1)).isoformat(),
+    }
+    deliver(env, "payout.failed", closed)
+    assert (case(env, b.id).status, case(env, b.id).status_reason) == ("payment_failed", "ผู้รับเสียชีวิต")
 
 
 def test_a_whole_batch_is_locked_and_approved_with_history_and_audit_per_case(env: IntakeEnv) -> None:

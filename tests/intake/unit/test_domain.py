@@ -181,10 +181,33 @@ class TestStatuses:
             ("disqualified", "restored", None),
             ("registered", "paid", None),
             ("approved", "disqualified", None),
+            ("paid", "reversed", "reversed"),
+            ("paying", "reversed", "reversed"),  # a success and its reversal in one bank report
+            ("reversed", "paid", "paid"),
+            ("reversed", "transfer_failed", "paying"),
+            ("reversed", "payment_failed", "payment_failed"),
+            ("reversed", "placed_on_agenda", None),
+            ("payment_failed", "reversed", None),
+            ("registered", "reversed", None),
         ],
     )
     def test_transitions(self, current: str, kind: str, expected: str | None) -> None:
         assert domain.next_status(current, kind) == expected
+
+    def test_a_payout_event_older_than_the_latest_applied_one_is_stale(self) -> None:
+        t = dt.datetime(2026, 1, 20, 3, tzinfo=dt.UTC)
+        earlier = t - dt.timedelta(seconds=1)
+        assert domain.payout_is_stale("paid", earlier, t)  # the paid that a reversal undid
+        assert domain.payout_is_stale("reversed", earlier, t)  # a reversal older than the new payment
+        assert not domain.payout_is_stale("paid", t, t)
+        assert not domain.payout_is_stale("paid", earlier, None)
+        assert not domain.payout_is_stale("approved", earlier, t)  # only payment's own events
+
+    def test_a_reversed_case_is_open_counted_and_not_final(self) -> None:
+        assert "reversed" in domain.STATUSES
+        assert domain.STATUS_TH["reversed"] == "ธนาคารตีกลับการโอน รอแก้ไขข้อมูลบัญชี"
+        assert "reversed" in domain.COUNTED_STATUSES & domain.OPEN_STATUSES & domain.GRANTED_STATUSES
+        assert "reversed" not in domain.FINAL_STATUSES  # the officer may correct the bank details
 
     def test_locked_cases_change_only_bank_phone_email(self) -> None:
         assert domain.locked_change_refusal(["bank", "phone", "email"]) is None

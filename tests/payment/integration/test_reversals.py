@@ -30,6 +30,7 @@ from sqlalchemy import func, select
 
 from services.payment import services
 from services.payment.models import FileLine, PaymentAlert, PayoutLine, ResultImport
+from shared.models import OutboxMessage
 from tests.payment import factories
 from tests.payment.conftest import PaymentEnv
 
@@ -120,6 +121,69 @@ class TestReversal:
         assert settle.status_code == 409
         assert settle.json["error"]["code"] == "lines_outstanding"
 
+    def test_a_reversal_publishes_payout_reversed_once_without_account_data(self, env: PaymentEnv) -> None:
+        batch_id, (first, second) = paid_batch(env)
+        imported(
+            env,
+            batch_id,
+            report(
+                [
+                    row(
+                        first,
+                        "REVERSED",
+                        reason_code="R03",
+                        reason_text="บัญชีปิดหลังโอน",
+                        value_date="2026-01-20",
+                    )
+                ]
+            ),
+        )
+        sent = [p for p in env.events("payout.reversed") if p["case_id"] == first["case_id"]]
+        assert len(sent) == 1
+        payload = sent[0]
+        assert set(payload) == {
+            "case_id",
+            "district_code",
+            "approval_batch_id",
+            "amount",
+            "ref2",
+            "reason",
+            "reason_code",
+            "value_date",
+            "at",
+        }  # no account number, no national ID
+        assert (payload["district_code"], payload["amount"], payload["ref2"]) == (
+            "1008",
+            first["amount"],
+            first["ref2"],
+        )
+        assert (payload["reason"], payload["reason_code"], payload["value_date"]) == (
+            "R03 บัญชีปิดหลังโอน",
+            "R03",
+            "2026-01-20",
+        )
+        with env.sessions() as s:
+            rows = s.scalars(select(OutboxMessage).where(OutboxMessage.event_type == "payout.reversed")).all()
+            queues = {r.destination for r in rows if r.body["payload"]["case_id"] == first["case_id"]}
+        assert queues == {"intake", "reporting"}
+        # the same reversal reported again is a duplicate: no further event
+        imported(env, batch_id, report([row(first, "REVERSED", reason_text="ซ้ำ")]))
+        assert [p["case_id"] for p in env.events("payout.reversed")].count(first["case_id"]) == 1
+        assert [p for p in env.events("payout.reversed") if p["case_id"] == second["case_id"]] == []
+        # paid again after the correction: payout.paid once more, no further payout.reversed
+        fixed = env.client().patch(
+            f"/api/payment/lines/{first['id']}/bank",
+            json={"bank_code": "014", "account_name": first["account_name"], "account_no": "2223334445"},
+            headers=env.headers(),
+        )
+        assert fixed.status_code == 200, fixed.json
+        assert env.download(batch_id, "other.txt").status_code == 200
+        again = {line["id"]: line for line in lines_of(env, batch_id)}[first["id"]]
+        imported(env, batch_id, report([row(again, "SUCCESS")]))
+        paid = [p for p in env.events("payout.paid") if p["case_id"] == first["case_id"]]
+        assert [p["ref2"] for p in paid] == [first["ref2"], again["ref2"]]
+        assert [p["case_id"] for p in env.events("payout.reversed")].count(first["case_id"]) == 1
+
     def test_a_second_reversal_is_a_duplicate(self, env: PaymentEnv) -> None:
         batch_id, (first, _) = paid_batch(env)
         imported(env, batch_id, report([row(first, "REVERSED")]))
@@ -153,6 +217,9 @@ class TestReversal:
         assert (result["paid"], result["reversed"], result["applied"]) == (0, 1, 1)
         assert lines_of(env, batch_id)[0]["state"] == "reversed"
         assert [p for p in env.events("payout.paid") if p["case_id"] == line["case_id"]] == []
+        # the money went out and came back: intake and reporting learn that the case waits
+        reversed_ = [p for p in env.events("payout.reversed") if p["case_id"] == line["case_id"]]
+        assert [p["ref2"] for p in reversed_] == [line["ref2"]]
 
     def test_a_reversed_payee_is_corrected_and_paid_again_with_a_new_ref2_or_closed(
         self, env: PaymentEnv
@@ -452,6 +519,13 @@ def test_reversal_sequences_keep_the_reconciliation_totals(env: PaymentEnv) -> N
             want = self.model.buckets()
             assert {b: (rec[b]["count"], Decimal(rec[b]["amount"])) for b in names} == want
             assert [line["state"] for line in body["lines"]] == [p.state for p in self.model.payees]
+
+        @invariant()
+        def one_payout_reversed_per_reversed_transfer(self) -> None:
+            """payout.reversed is published exactly when a paid transfer becomes reversed, once."""
+            refs = {t.ref2 for t in self.model.transfers}
+            sent = [p["ref2"] for p in env.events("payout.reversed") if p["ref2"] in refs]
+            assert sorted(sent) == sorted(t.ref2 for t in self.model.transfers if t.outcome == "reversed")
 
         @invariant()
         def paid_at_most_once(self) -> None:
