@@ -70,8 +70,9 @@ def publish(
 ) -> dict[str, Any]:
     """Validate an event and write one outbox row per subscriber in the caller's transaction.
 
-    The rows are inserted at once with one multi-row ``INSERT`` (pending ORM changes are
-    flushed first, so an outbox row never precedes the change it announces).
+    The rows are inserted at once (one executemany of a plain Core ``INSERT``), which may come
+    before pending ORM changes of the same transaction are flushed: harmless, since they commit
+    together, outbox rows have no foreign keys and the relay sends by id whatever has committed.
     """
     envelope = events.build(event_type, payload, producer=producer)
     targets = destinations if destinations is not None else ROUTES[event_type]

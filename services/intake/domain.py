@@ -196,9 +196,14 @@ def fiscal_year_of(moment: dt.datetime) -> int:
     return fiscal_year(bangkok_date(moment))
 
 
+def case_number_prefix(fiscal_year_be: int) -> str:
+    """``Case2566-``: what precedes the running number (also built by SQL on PostgreSQL)."""
+    return f"Case{fiscal_year_be}-"
+
+
 def case_number(fiscal_year_be: int, running_no: int) -> str:
     """``Case2566-2``: the case number of the manual."""
-    return f"Case{fiscal_year_be}-{running_no}"
+    return f"{case_number_prefix(fiscal_year_be)}{running_no}"
 
 
 def parse_case_number(value: str) -> tuple[int, int] | None:

@@ -11,6 +11,7 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import Date, Integer, String, TextClause, bindparam, insert, select, text
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from services.intake import domain
@@ -197,30 +198,32 @@ def next_running_no(session: Session, fy: int) -> int:
 
 
 @cache
-def _numbered_case_insert_pg() -> TextClause:
-    """One PostgreSQL statement that takes the next number, inserts the case and its first
-    history row (data-modifying CTEs) and answers the number.
+def _numbered_case_insert_pg(given: tuple[str, ...]) -> TextClause:
+    """One PostgreSQL statement that takes the next number, inserts the case (columns ``given``
+    plus the number) and its first history row (data-modifying CTEs), and answers the number
+    and the case number.
 
     A recording holds the counter row from this statement to its commit, and every recording of
-    the city queues on it: one round trip here instead of three shortens that queue.  Text built
-    from the table's columns (not ``on_conflict_do_update()``, which SQLAlchemy does not cache).
+    the city queues on it: one round trip here instead of three shortens that queue.  Text (not
+    ``on_conflict_do_update()``, which SQLAlchemy does not cache), built once per set of columns
+    from the names the caller passes, quoted; every value is a bound parameter.  Columns not
+    given keep their server defaults, as with any INSERT.
     """
-    given = [c for c in Case.__table__.c if c.name not in ("case_no", "running_no")]
-    history = CaseEvent.__table__.c
-    columns = ", ".join(c.name for c in given)
-    params = ", ".join(f":{c.name}" for c in given)
-    # Built once from the table's own column names; every value is a bound parameter.
+    quote = postgresql.dialect().identifier_preparer.quote
+    cases, history = Case.__table__.c, CaseEvent.__table__.c
+    columns = ", ".join(quote(name) for name in given)
+    params = ", ".join(f":{name}" for name in given)
     sql = (
         f"WITH next_no AS ({_NEXT_NUMBER.text}),"  # noqa: S608
         f" new_case AS (INSERT INTO cases ({columns}, case_no, running_no)"
         f" SELECT {params}, :case_no_prefix || next_no.last_no, next_no.last_no"
-        " FROM next_no RETURNING id, running_no),"
+        " FROM next_no RETURNING id, case_no, running_no),"
         " first_event AS (INSERT INTO case_events (case_id, at, kind, status, by)"
         " SELECT new_case.id, :event_at, :event_kind, :event_status, :event_by FROM new_case)"
-        " SELECT running_no FROM new_case"
+        " SELECT running_no, case_no FROM new_case"
     )
     return text(sql).bindparams(
-        *[bindparam(c.name, type_=c.type) for c in given],
+        *[bindparam(name, type_=cases[name].type) for name in given],
         bindparam("fy", type_=Integer()),
         bindparam("case_no_prefix", type_=String()),
         bindparam("event_at", type_=history.at.type),
@@ -244,14 +247,15 @@ def insert_numbered_case(
         params = {
             **values,
             "fy": fy,
-            "case_no_prefix": domain.case_number(fy, 0)[:-1],
+            "case_no_prefix": domain.case_number_prefix(fy),
             "event_at": at,
             "event_kind": kind,
             "event_status": status,
             "event_by": by,
         }
-        running_no = int(session.execute(_numbered_case_insert_pg(), params).scalar_one())
-        values.update(running_no=running_no, case_no=domain.case_number(fy, running_no))
+        given = tuple(name for name in values if name not in ("case_no", "running_no"))
+        running_no, case_no = session.execute(_numbered_case_insert_pg(given), params).one()
+        values.update(running_no=running_no, case_no=case_no)
     else:
         running_no = next_running_no(session, fy)
         values.update(running_no=running_no, case_no=domain.case_number(fy, running_no))

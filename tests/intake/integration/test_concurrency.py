@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from services.intake.models import Case, CaseCounter
+from services.intake.models import Case, CaseCounter, CaseEvent
 from services.intake.schemas import CaseCreateSchema
 from services.intake.services import record_case
 from tests.intake.support import OFFICER, IntakeEnv, case_body, house_id, intake_env, national_id, utc
@@ -104,3 +104,21 @@ def test_concurrent_requests_of_one_family_cannot_exceed_the_ceiling(env: Intake
     ]
     statuses = sorted(status for status, _ in post_many(env, bodies))
     assert statuses == [201] * 5 + [422] * (THREADS - 5)  # 5,000 baht per family per fiscal year
+
+
+def test_the_stored_case_is_the_one_answered(env: IntakeEnv) -> None:
+    """Every column written by the recording path (one CTE statement on PostgreSQL, three inserts
+    on SQLite) reads back as the object the recording answered with, and the first history row
+    is there."""
+    data = CaseCreateSchema().load(case_body(house_id=house_id(), phone="0812345678", email="a@example.org"))
+    with env.sessions.begin() as s:
+        answered = record_case(s, data=data, actor=OFFICER, now=utc(2026, 1, 5))
+        expected = {c.name: getattr(answered, c.name) for c in Case.__table__.c}
+    with env.sessions() as s:
+        stored = s.get(Case, answered.id)
+        assert stored is not None
+        assert {c.name: getattr(stored, c.name) for c in Case.__table__.c} == expected
+        history = s.scalars(select(CaseEvent).where(CaseEvent.case_id == answered.id)).all()
+    assert [(h.kind, h.status, h.by) for h in history] == [("registered", "registered", OFFICER.username)]
+    assert history[0].at == utc(2026, 1, 5)
+    assert expected["case_no"] == f"Case{expected['fiscal_year']}-{expected['running_no']}"
