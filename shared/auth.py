@@ -6,9 +6,11 @@ districts: ``agency_recorder`` (one developing agency, optionally one province),
 Their tokens carry ``province`` and ``agency`` claims; tokens of the other roles are unchanged.
 
 The gateway issues short-lived HS256 tokens after login; every service verifies them itself
-with the shared secret (``shared.config.secret_key()``).  Tokens carry a ``jti`` so that a
-server-side revocation list (logout, disabled user, S2) can refuse them before they expire.
-No Flask here: a web layer turns :class:`AuthError` into a 401 response.
+with the shared secret (``shared.config.secret_key()``).  Tokens also carry the user's token
+generation (``gen``), a counter the gateway bumps when it disables a user, resets a password or
+changes a role or scope: the gateway refuses a token whose generation is no longer the user's
+before forwarding it (``services/gateway/tokens.py``).  Tokens issued before the claim existed
+read as generation 0.  No Flask here: a web layer turns :class:`AuthError` into a 401 response.
 """
 
 from __future__ import annotations
@@ -68,6 +70,8 @@ _MESSAGES = {
     "missing_token": "กรุณาเข้าสู่ระบบ",
     "invalid_token": "โทเค็นไม่ถูกต้อง",
     "expired_token": "โทเค็นหมดอายุ กรุณาเข้าสู่ระบบใหม่",
+    # The user was disabled, or their password, role or scope changed after the token was issued.
+    "revoked_token": "สิทธิ์การเข้าใช้งานถูกยกเลิก กรุณาเข้าสู่ระบบใหม่",
 }
 
 
@@ -92,6 +96,8 @@ class Principal:
     token_id: str
     province_code: str | None = None
     agency: str | None = None
+    #: The user's token generation when the token was issued (0 for tokens without the claim).
+    token_generation: int = 0
 
     @property
     def is_city_wide(self) -> bool:
@@ -119,6 +125,10 @@ def _timestamp(now: dt.datetime | None) -> int:
     elif now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     return int(now.timestamp())
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _check_secret(secret: str | bytes) -> bytes:
@@ -167,18 +177,24 @@ def issue_token(
     now: dt.datetime | None = None,
     province_code: str | None = None,
     agency: str | None = None,
+    token_generation: int | None = None,
 ) -> tuple[str, int]:
     """Sign an access token for a logged-in user; returns ``(token, expires_in_seconds)``.
 
+    ``token_generation`` is the user's current generation (``users.token_generation``); tokens
+    made without one (tests, tools) read as generation 0.
+
     :raises ValueError: unknown role, a district role without a district (a provincial role
-        without a province, an agency role without an agency), a short secret or a non-positive
-        lifetime.
+        without a province, an agency role without an agency), a short secret, a non-positive
+        lifetime or a negative generation.
     """
     problem = _check_identity(username, role, district_code, province_code, agency)
     if problem:
         raise ValueError(problem)
     if ttl_seconds <= 0:
         raise ValueError("ttl_seconds must be positive")
+    if token_generation is not None and (not _is_int(token_generation) or token_generation < 0):
+        raise ValueError("token_generation must be a non-negative integer")
     key = _check_secret(secret)
     issued_at = _timestamp(now)
     claims = {
@@ -196,11 +212,9 @@ def issue_token(
         claims["province"] = province_code
     if agency is not None:
         claims["agency"] = agency
+    if token_generation is not None:
+        claims["gen"] = token_generation
     return jwt.encode(claims, key, algorithm=ALGORITHM), ttl_seconds
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def verify_token(token: str | None, *, secret: str | bytes, now: dt.datetime | None = None) -> Principal:
@@ -245,8 +259,10 @@ def verify_token(token: str | None, *, secret: str | bytes, now: dt.datetime | N
 
     username, role, district = claims["sub"], claims["role"], claims["district"]
     province, agency = claims.get("province"), claims.get("agency")
-    jti = claims["jti"]
+    jti, generation = claims["jti"], claims.get("gen", 0)
     if _check_identity(username, role, district, province, agency) or not isinstance(jti, str) or not jti:
+        raise AuthError("invalid_token")
+    if not _is_int(generation) or generation < 0:
         raise AuthError("invalid_token")
     return Principal(
         username=username,
@@ -255,6 +271,7 @@ def verify_token(token: str | None, *, secret: str | bytes, now: dt.datetime | N
         token_id=jti,
         province_code=province,
         agency=agency,
+        token_generation=generation,
     )
 
 

@@ -3,6 +3,8 @@
 Users live in the gateway's database.  Every change is audited in the gateway's audit log, and a
 change that makes a user's sessions wrong (disabled, new role or district, password reset) ends
 their web sessions at once: a session's token carries the role and district it was issued for.
+It also bumps the user's token generation, so that their bearer tokens are refused by the
+gateway within ``ECASE_TOKEN_CHECK_SECONDS`` (``tokens.py``).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from services.gateway.domain import check_password_rules, hash_password, scope_problems
 from services.gateway.models import User
+from services.gateway.tokens import revoke_tokens
 from services.gateway.web import sessions
 from shared import areas, audit, errors
 from shared.auth import AGENCY_ROLES, CITY_WIDE_ROLES, DISTRICT_ROLES, PROVINCE_ROLES, ROLES
@@ -336,6 +339,7 @@ def update_user(changes: dict[str, Any], username: str) -> Any:
             setattr(user, name, value)
         if changes_scope or new.get("active") is False:
             sessions.end_all_for(session, user.id)
+            revoke_tokens(session, user)  # bearer tokens too, within ECASE_TOKEN_CHECK_SECONDS
         action = "user.update"
         if "active" in new:
             action = "user.enable" if new["active"] else "user.disable"
@@ -356,5 +360,6 @@ def reset_password(data: dict[str, Any], username: str) -> Any:
         user.password_hash = hash_password(data["password"])
         user.password_changed_at = utcnow()
         sessions.end_all_for(session, user.id)
+        revoke_tokens(session, user)
         _audit(session, me, action="user.password_reset", user=user, fields=("password",))
     return user

@@ -98,6 +98,7 @@ def issue_token(creds: dict[str, str]) -> Any:
                 ttl_seconds=env_int("TOKEN_TTL_SECONDS", 8 * 3600),
                 province_code=user.province_code,
                 agency=user.agency,
+                token_generation=user.token_generation,
             )
             audit.record(
                 session,

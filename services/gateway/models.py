@@ -38,6 +38,9 @@ class User(Base):
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     password_changed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: Bumped when the user is disabled, their password is reset or changed, or their role or
+    #: scope changes; a bearer token issued at an older generation is refused (``tokens.py``).
+    token_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class WebSession(Base):

@@ -31,7 +31,10 @@ def app(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
     )
     system.migrate(("gateway",))
     with system.environment():
-        built = gateway.create_app({"DATABASE_URL": system.database_url("gateway"), "TESTING": True})
+        # Every bearer token is checked against its user on every request (no cached verdicts).
+        built = gateway.create_app(
+            {"DATABASE_URL": system.database_url("gateway"), "TESTING": True, "TOKEN_CHECK_SECONDS": 0}
+        )
         with built.extensions["ecase"].sessions.begin() as s:
             load_demo_users(s)
         yield built
@@ -309,7 +312,10 @@ def test_a_demoted_admins_token_is_refused(app: Any, admin: dict[str, str]) -> N
     assert (
         c.patch(f"/api/admin/users/{username}", json={"role": "operator"}, headers=admin).status_code == 200
     )
-    assert c.get("/api/admin/users", headers=theirs).status_code == 403  # the token still says central_admin
+    # The role change made the token stale: the gateway refuses it before the role check (403
+    # ``wrong_role`` from ``_acting_admin`` would follow if it ever got that far).
+    r = c.get("/api/admin/users", headers=theirs)
+    assert (r.status_code, r.json["error"]["code"]) == (401, "revoked_token")
 
 
 def test_password_reset(app: Any, admin: dict[str, str]) -> None:

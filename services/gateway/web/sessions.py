@@ -30,19 +30,25 @@ def _hash(sid: str) -> str:
     return hashlib.sha256(sid.encode()).hexdigest()
 
 
-def start(db: Session, user: User, *, secret: str) -> str:
-    """Create a session for ``user``; return the random id to keep in the cookie."""
-    sid = secrets.token_urlsafe(32)  # 256 bits (ASVS 7.2.3 asks for at least 128)
-    limit = absolute_limit()
+def _token(user: User, *, secret: str, ttl_seconds: int) -> str:
     token, _ = auth.issue_token(
         username=user.username,
         role=user.role,
         district_code=user.district_code,
         secret=secret,
-        ttl_seconds=int(limit.total_seconds()),
+        ttl_seconds=ttl_seconds,
         province_code=user.province_code,
         agency=user.agency,
+        token_generation=user.token_generation,
     )
+    return token
+
+
+def start(db: Session, user: User, *, secret: str) -> str:
+    """Create a session for ``user``; return the random id to keep in the cookie."""
+    sid = secrets.token_urlsafe(32)  # 256 bits (ASVS 7.2.3 asks for at least 128)
+    limit = absolute_limit()
+    token = _token(user, secret=secret, ttl_seconds=int(limit.total_seconds()))
     now = utcnow()
     db.add(
         WebSession(
@@ -95,3 +101,17 @@ def end_all_for(db: Session, user_id: int, *, keep: str | None = None) -> None:
     if keep:
         stmt = stmt.where(WebSession.id_hash != _hash(keep))
     db.execute(stmt.values(revoked=True))
+
+
+def renew_token(db: Session, sid: str, user: User, *, secret: str) -> None:
+    """Give a kept session a token of the user's current generation, expiring with the session.
+
+    After users change their own password their older tokens are refused (``tokens.py``); the
+    session they changed it in goes on with a new one.
+    """
+    row = db.get(WebSession, _hash(sid))
+    if row is None:
+        return
+    remaining = int((row.expires_at - utcnow()).total_seconds())
+    if remaining > 0:
+        row.access_token = _token(user, secret=secret, ttl_seconds=remaining)

@@ -33,6 +33,7 @@ from fontpkg_sarabun import ROOT as SARABUN_ROOT
 from sqlalchemy import select
 from wtforms import ValidationError as CSRFValidationError
 
+from services.gateway import tokens
 from services.gateway.api import limiter, login_limit
 from services.gateway.domain import check_password_rules, hash_password, verify_password
 from services.gateway.models import User
@@ -399,6 +400,8 @@ def password() -> ResponseReturnValue:
         user = db.get(User, g.user.id)
         user.password_hash = hash_password(new)
         sessions.end_all_for(db, user.id, keep=session.get("sid"))
+        tokens.revoke_tokens(db, user)  # bearer tokens too (ASVS 7.4.3); this session gets a new one
+        sessions.renew_token(db, session.get("sid", ""), user, secret=ctx().secret)
         audit.record(
             db,
             action="user.password_changed",

@@ -76,6 +76,18 @@ def test_issue_and_verify_round_trip() -> None:
     assert jwt.get_unverified_header(token)["alg"] == "HS256"
 
 
+def test_the_token_generation_travels_and_defaults_to_zero() -> None:
+    token, _ = issue_token(
+        username="somchai", role="officer", district_code="1001", secret=SECRET, now=NOW, token_generation=3
+    )
+    assert jwt.decode(token, options={"verify_signature": False})["gen"] == 3
+    assert verify_token(token, secret=SECRET, now=NOW).token_generation == 3
+    # Tokens from before the claim (and tokens made without one) read as generation 0.
+    assert verify_token(_sign(_claims()), secret=SECRET, now=NOW).token_generation == 0
+    untold, _ = issue_token(username="somchai", role="officer", district_code="1001", secret=SECRET, now=NOW)
+    assert "gen" not in jwt.decode(untold, options={"verify_signature": False})
+
+
 def test_each_token_has_its_own_id() -> None:
     first, _ = issue_token(username="a", role="head", district_code="1002", secret=SECRET, now=NOW)
     second, _ = issue_token(username="a", role="head", district_code="1002", secret=SECRET, now=NOW)
@@ -170,6 +182,9 @@ def test_other_hmac_algorithm_is_refused() -> None:
         pytest.param({"exp": "soon"}, id="non-numeric-exp"),
         pytest.param({"iat": True}, id="boolean-iat"),
         pytest.param({"nbf": int(NOW.timestamp()) + 10}, id="not-before-in-future"),
+        pytest.param({"gen": -1}, id="negative-generation"),
+        pytest.param({"gen": "1"}, id="non-integer-generation"),
+        pytest.param({"gen": True}, id="boolean-generation"),
     ],
 )
 def test_bad_claims_are_refused(overrides: dict[str, object]) -> None:
@@ -205,6 +220,7 @@ def test_missing_token(token: str | None) -> None:
         pytest.param({"username": " "}, "username", id="blank-username"),
         pytest.param({"secret": "short"}, "at least 32 bytes", id="short-secret"),
         pytest.param({"ttl_seconds": 0}, "ttl_seconds", id="zero-ttl"),
+        pytest.param({"token_generation": -1}, "token_generation", id="negative-generation"),
         pytest.param({"now": dt.datetime(2025, 3, 1)}, "timezone-aware", id="naive-now"),
     ],
 )
