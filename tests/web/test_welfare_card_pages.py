@@ -5,10 +5,12 @@ intent (แบบย่อ), and the MIS summary with its server-side SVG charts
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import io
 import random
 import uuid
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +31,19 @@ BANGKOK = dt.timezone(dt.timedelta(hours=7))
 def nid() -> str:
     first12 = str(RNG.randint(1, 8)) + "".join(str(RNG.randint(0, 9)) for _ in range(11))
     return first12 + str(national_id_check_digit(first12))
+
+
+def readable_cookie(value: str) -> str:
+    """A cookie's value with Flask's signed-session payload decoded (base64, zlib if it starts
+    with a dot): signing does not hide anything."""
+    compressed = value.startswith(".")
+    payload = value.lstrip(".").split(".")[0]
+    try:
+        raw = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
+        text = (zlib.decompress(raw) if compressed else raw).decode("utf-8", "replace")
+    except (ValueError, zlib.error):
+        text = ""
+    return f"{value} {text}"
 
 
 def wrong_check_digit(national_id: str) -> str:
@@ -145,6 +160,9 @@ def test_a_development_result_and_a_follow_up_reach_the_summary_with_its_charts(
     expect(page.locator("h1")).to_have_text("สมหญิง ทดลองดี")
     assert "national_id" not in page.url
     assert people["a"] not in page.url
+    # The participant being viewed is kept server-side, not in the cookie the browser stores.
+    for cookie in page.context.cookies():
+        assert people["a"] not in readable_cookie(cookie["value"]), cookie["name"]
     form = page.locator("form[data-development-form]")
     form.locator("select[name=project]").select_option(label="ฝึกอาชีพการทำขนมไทย (ธนาคารออมสิน)")
     form.locator("select[name=result]").select_option("completed")

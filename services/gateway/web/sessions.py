@@ -6,8 +6,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from services.gateway.models import User, WebSession
@@ -88,6 +89,31 @@ def touch(db: Session, sid: str) -> None:
         .where(WebSession.id_hash == _hash(sid), WebSession.last_seen_at < now - dt.timedelta(minutes=1))
         .values(last_seen_at=now)
     )
+
+
+def remember(db: Session, sid: str, key: str, value: Any) -> None:
+    """Keep ``value`` under ``key`` in the session's server-side page state (``None`` forgets it).
+
+    For what a page needs on the next request but must not put in the cookie, which the browser
+    keeps (a national ID).  It ends with the session.
+    """
+    row = db.get(WebSession, _hash(sid), with_for_update=True)
+    if row is None:
+        return
+    state = dict(row.page_state or {})
+    if value is None:
+        state.pop(key, None)
+    else:
+        state[key] = value
+    row.page_state = state or None
+
+
+def recall(db: Session, sid: str | None, key: str) -> Any:
+    """What :func:`remember` kept under ``key`` for this session, or None."""
+    if not sid:
+        return None
+    state = db.scalar(select(WebSession.page_state).where(WebSession.id_hash == _hash(sid)))
+    return state.get(key) if isinstance(state, dict) else None
 
 
 def end(db: Session, sid: str) -> None:

@@ -27,6 +27,7 @@ from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
 
 from services.gateway.public_api import DEFAULT_MAX_IMPORT_BYTES
+from services.gateway.web import sessions
 from services.gateway.web.central import Series, bar_chart, gateway_api
 from services.gateway.web.client import ApiResult, api
 from services.gateway.web.views import csrf, require_login, require_page_roles
@@ -34,6 +35,7 @@ from shared.areas import districts_of, get_area, get_province, provinces
 from shared.config import env_int
 from shared.errors import ValidationError
 from shared.thai import mask_national_id, parse_be_date, parse_national_id
+from shared.web import ctx
 from shared.welfare_card import AGENCIES, GROUPS, PROGRESS, PROJECT_KINDS, RESULTS
 
 bp = Blueprint("welfare_card", __name__, url_prefix="/welfare-card", template_folder="templates")
@@ -61,7 +63,7 @@ PER_PAGE = 20
 AGENCY_NAMES = {a.code: a.name_th for a in AGENCIES}
 THROTTLED = "มีการตรวจสอบจากเครื่องของท่านบ่อยเกินไป กรุณารอ{wait}แล้วลองใหม่อีกครั้ง"
 _SEPARATORS = re.compile(r"[\s-]+")
-_SESSION_KEY = "wc_participant"
+_PARTICIPANT_KEY = "wc_participant"  # in the server-side page state, not the cookie
 
 
 @bp.before_request
@@ -404,12 +406,24 @@ def open_participant() -> ResponseReturnValue:
         return _render_participants(status=404, open_errors={"national_id": message}, open_value=raw)
     if not r.ok:
         return _render_participants(status=r.status, open_error=r.message, open_value=raw)
-    session[_SESSION_KEY] = national_id
+    _remember_participant(national_id)
     return redirect(url_for("welfare_card.participant"), 303)
 
 
+def _remember_participant(national_id: str | None) -> None:
+    """Keep the participant being viewed server-side: the national ID never goes into the cookie."""
+    sid = session.get("sid")
+    if sid:
+        with ctx().sessions.begin() as db:
+            sessions.remember(db, sid, _PARTICIPANT_KEY, national_id)
+
+
 def _current_national_id() -> str | None:
-    value = session.get(_SESSION_KEY)
+    db = ctx().read_sessions()
+    try:
+        value = sessions.recall(db, session.get("sid"), _PARTICIPANT_KEY)
+    finally:
+        db.close()
     return value if isinstance(value, str) and len(value) == 13 and value.isdigit() else None
 
 
@@ -426,7 +440,7 @@ def _render_participant(
 ) -> ResponseReturnValue:
     r = api("GET", f"/api/intake/welfare-card/participants/{national_id}")
     if r.status == 404:
-        session.pop(_SESSION_KEY, None)
+        _remember_participant(None)
         flash("ไม่พบผู้เข้าร่วมมาตรการรายนี้ในขอบเขตงานของท่านแล้ว", "error")
         return redirect(url_for("welfare_card.participants"), 303)
     if not r.ok:
