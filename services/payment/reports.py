@@ -306,7 +306,7 @@ def parse_report(data: bytes, filename: str | None, limits: ReportLimits) -> Par
     text = decode_text(data)
     first = next((line for line in _split_lines(text) if line.strip()), "")
     if first.startswith("101") and "," not in first and "\t" not in first:
-        return _parse_fixed_width(text, limits)
+        return _parse_fixed_width(_fixed_width_text(data, text), limits)
     last_error: ReportError | None = None
     for delimiter in (",", "\t", ";"):
         try:
@@ -346,6 +346,30 @@ class _Errors:
 
 
 # shape 2 --------------------------------------------------------------------------------------------
+def _fixed_width_text(data: bytes, text: str) -> str:
+    """The fixed-width echo's text, read as cp874 when reading it as UTF-8 broke its records.
+
+    ``decode_text`` tries UTF-8 first.  A cp874 echo whose only Thai bytes also happen to form
+    valid UTF-8 (a payee named "ยก" is C2 A1) then reads with records a character short.  The
+    record length settles it: when a record's length is wrong as UTF-8 and every record has the
+    layout's length as cp874, the file is cp874.
+    """
+
+    def lengths_fit(candidate: str) -> bool:
+        records = [line for line in _split_lines(candidate) if line]
+        return bool(records) and all(
+            len(r) == (HEADER.length if i == 0 else DETAIL.length) for i, r in enumerate(records)
+        )
+
+    if lengths_fit(text):
+        return text
+    try:
+        as_cp874 = data.decode(ENCODING)
+    except UnicodeDecodeError:
+        return text
+    return as_cp874 if lengths_fit(as_cp874) else text
+
+
 def _parse_fixed_width(text: str, limits: ReportLimits) -> ParsedReport:
     lines = _split_lines(text)
     while lines and not lines[-1]:
