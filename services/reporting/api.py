@@ -9,10 +9,11 @@ from flask.typing import ResponseReturnValue
 
 from services.reporting import domain, pdf, reports, schemas, services, summary, xlsx
 from services.reporting.domain import DomainError
+from services.reporting.models import RptBatch
 from services.reporting.reports import Document
 from shared.db import utcnow
 from shared.districts import get_district
-from shared.web import ApiError, Blueprint, current_principal, error_body, get_session, require_roles
+from shared.web import ApiError, Blueprint, ctx, current_principal, error_body, get_session, require_roles
 
 blp = Blueprint(
     "reporting",
@@ -60,11 +61,32 @@ def _one_district(requested: str | None) -> str:
     return district
 
 
-def _file(doc: Document, fmt: str) -> Response:
+def _file(doc: Document, fmt: str, *, document: str, object_id: str, district_code: str | None) -> Response:
+    """Render a document and audit its download (in its own committed transaction)."""
     data = pdf.render(doc) if fmt == "pdf" else xlsx.render(doc)
+    with ctx().sessions.begin() as session:
+        services.audit_export(
+            session,
+            _actor(),
+            document=document,
+            object_id=object_id,
+            district_code=district_code,
+            fmt=fmt,
+            rows=len(doc.rows),
+        )
     response = Response(data, mimetype=MIMETYPES[fmt])
     response.headers["Content-Disposition"] = f'attachment; filename="{doc.name}.{fmt}"'
     return response
+
+
+def _batch_file(
+    doc: Document, fmt: str, *, document: str, batch_id: str, group: str | None = None
+) -> Response:
+    """A batch's document, audited under the batch (and bank group) and the batch's district."""
+    batch = get_session().get(RptBatch, batch_id)  # it exists: the document was built from it
+    district = batch.district_code if batch is not None else None
+    object_id = f"{batch_id}/{group}" if group else batch_id
+    return _file(doc, fmt, document=document, object_id=object_id, district_code=district)
 
 
 # --- documents -------------------------------------------------------------------------------------
@@ -74,7 +96,7 @@ def _file(doc: Document, fmt: str) -> Response:
 def approval_report(batch_id: str, fmt: str) -> Response:
     """The approval report of a batch (รายชื่อผู้ประสบปัญหาความเดือดร้อนที่ผ่านการพิจารณาให้ความช่วยเหลือ)."""
     doc = reports.approval_report(get_session(), batch_id=batch_id, principal=current_principal())
-    return _file(doc, fmt)
+    return _batch_file(doc, fmt, document="approval_report", batch_id=batch_id)
 
 
 @blp.route("/batches/<batch_id>/tk1-<any(ktb, other):group>.<any(pdf, xlsx):fmt>")
@@ -85,7 +107,7 @@ def tk1(batch_id: str, group: str, fmt: str) -> Response:
     doc = reports.bank_form(
         get_session(), batch_id=batch_id, form="tk1", group=group, principal=current_principal()
     )
-    return _file(doc, fmt)
+    return _batch_file(doc, fmt, document="tk1", batch_id=batch_id, group=group)
 
 
 @blp.route("/batches/<batch_id>/kcorp2-<any(ktb, other):group>.<any(pdf, xlsx):fmt>")
@@ -96,7 +118,7 @@ def kcorp2(batch_id: str, group: str, fmt: str) -> Response:
     doc = reports.bank_form(
         get_session(), batch_id=batch_id, form="kcorp2", group=group, principal=current_principal()
     )
-    return _file(doc, fmt)
+    return _batch_file(doc, fmt, document="kcorp2", batch_id=batch_id, group=group)
 
 
 @blp.route("/batches/<batch_id>/payment-review.<any(pdf, xlsx):fmt>")
@@ -105,7 +127,7 @@ def kcorp2(batch_id: str, group: str, fmt: str) -> Response:
 def payment_review(batch_id: str, fmt: str) -> Response:
     """The payment review list of a batch (…สำหรับบันทึกการจ่ายเงินให้ประชาชน) with each payee's state."""
     doc = reports.payment_review(get_session(), batch_id=batch_id, principal=current_principal())
-    return _file(doc, fmt)
+    return _batch_file(doc, fmt, document="payment_review", batch_id=batch_id)
 
 
 @blp.route("/districts/<district_code>/agenda.<any(pdf, xlsx):fmt>")
@@ -114,7 +136,7 @@ def payment_review(batch_id: str, fmt: str) -> Response:
 def agenda(district_code: str, fmt: str) -> Response:
     """The district's cases waiting for the committee, for the meeting."""
     doc = reports.agenda(get_session(), district_code=district_code, principal=current_principal())
-    return _file(doc, fmt)
+    return _file(doc, fmt, document="agenda", object_id=district_code, district_code=district_code)
 
 
 @blp.route("/batches")

@@ -709,6 +709,40 @@ def set_budget(
     return row
 
 
+# --- exports ---------------------------------------------------------------------------------------
+#: Documents that carry personal data beyond names: the bank forms list full account numbers.
+ACCOUNT_NUMBER_DOCUMENTS = frozenset({"tk1", "kcorp2"})
+
+
+def audit_export(
+    session: Session,
+    actor: Actor,
+    *,
+    document: str,
+    object_id: str,
+    district_code: str | None,
+    fmt: str,
+    rows: int,
+) -> None:
+    """Audit a document downloaded (reliability D3: exports of personal data are audited).
+
+    ``fields`` names what personal data the file holds; no value of it is logged.
+    """
+    carried = ["name", "account_no"] if document in ACCOUNT_NUMBER_DOCUMENTS else ["name"]
+    audit.record(
+        session,
+        action="document.export",
+        object_type=document,
+        object_id=object_id,
+        actor=actor.username,
+        role=actor.role,
+        district_code=district_code,
+        ip=actor.ip,
+        fields=carried,
+        after={"format": fmt, "rows": rows},
+    )
+
+
 # --- templates -----------------------------------------------------------------------------------
 def template_override(session: Session, doc: str, district_code: str) -> RptTemplate | None:
     """A district's stored adjustments of a document, if any."""

@@ -92,6 +92,45 @@ def test_documents_download_as_attachments(
         assert load_workbook(io.BytesIO(r.data)).active.max_row > 5
 
 
+def _exports(sessions: sessionmaker[Session]) -> list[AuditEntry]:
+    with sessions() as s:
+        return list(
+            s.scalars(
+                select(AuditEntry).where(AuditEntry.action == "document.export").order_by(AuditEntry.seq)
+            )
+        )
+
+
+def test_every_document_download_is_audited_without_its_personal_data(
+    client: FlaskClient, system: System, sessions: sessionmaker[Session]
+) -> None:
+    """Reliability D3: exports are audited — who, which document, which batch and district, the
+    kinds of personal data it holds (the bank forms: full account numbers), never the values."""
+    seed(sessions)
+    before = len(_exports(sessions))
+    for doc in ("approval-report.pdf", "tk1-ktb.xlsx", "kcorp2-other.pdf", "payment-review.xlsx"):
+        assert client.get(f"/api/reporting/batches/B-1008/{doc}", headers=headers(system)).status_code == 200
+    refused = client.get(
+        "/api/reporting/batches/B-1001/tk1-ktb.pdf", headers=headers(system, "officer", "1008")
+    )
+    assert refused.status_code == 404
+    entries = _exports(sessions)[before:]
+    assert [(e.object_type, e.object_id) for e in entries] == [
+        ("approval_report", "B-1008"),
+        ("tk1", "B-1008/ktb"),
+        ("kcorp2", "B-1008/other"),
+        ("payment_review", "B-1008"),
+    ]
+    assert all(e.actor == "head.1008" and e.role == "head" and e.district_code == "1008" for e in entries)
+    assert [e.fields for e in entries] == [["name"], ["name", "account_no"], ["name", "account_no"], ["name"]]
+    assert entries[1].after == {"format": "xlsx", "rows": entries[1].after["rows"]}
+    assert entries[1].after["rows"] >= 1
+    logged = repr([(e.before, e.after, e.fields) for e in entries])
+    assert "1112223334" not in logged  # an account number of the seeded payees
+    with sessions() as s:
+        assert verify_chain(s).ok
+
+
 @pytest.mark.parametrize(
     "doc", ["approval-report.pdf", "tk1-ktb.xlsx", "kcorp2-other.pdf", "payment-review.xlsx"]
 )
