@@ -50,6 +50,17 @@ def h(env: IntakeEnv, role: str, **scope: str) -> dict[str, str]:
     return headers(env.secret, role, **scope)
 
 
+def participant_reads(env: IntakeEnv) -> list[AuditEntry]:
+    with env.sessions() as s:
+        return list(
+            s.scalars(
+                select(AuditEntry)
+                .where(AuditEntry.action == "welfare_card.participant_read")
+                .order_by(AuditEntry.seq)
+            )
+        )
+
+
 def test_participants_are_listed_within_each_scope(
     env: IntakeEnv, client: FlaskClient, people: dict[str, Any]
 ) -> None:
@@ -71,12 +82,20 @@ def test_participants_are_listed_within_each_scope(
     assert one["total"] == 1
     # one participant in full; outside the scope it does not exist
     path = f"{WC}/participants/{people['cdd_2401']}"
+    reads_before = len(participant_reads(env))
     assert (
         client.get(path, headers=h(env, "district_team", district_code="2401")).json["national_id"]
         == people["cdd_2401"]
     )
     assert client.get(path, headers=h(env, "district_team", district_code="2402")).status_code == 404
     assert client.get(path, headers=h(env, "agency_recorder", agency="baac")).status_code == 404
+    # The full record shows the national ID: each read is audited (the ID itself is not logged);
+    # the two refused reads above wrote nothing.
+    reads = participant_reads(env)[reads_before:]
+    assert [(a.actor, a.role, a.district_code, a.fields) for a in reads] == [
+        ("district_team.2401", "district_team", "2401", ["national_id"])
+    ]
+    assert people["cdd_2401"] not in repr([(a.object_id, a.before, a.after) for a in reads])
     bad = people["cdd_2401"][:12] + str((int(people["cdd_2401"][12]) + 1) % 10)
     assert client.get(f"{WC}/participants/{bad}", headers=central(env)).status_code == 400
     assert (

@@ -152,8 +152,21 @@ def find_participants(
 
 
 def participant_detail(session: Session, national_id: str, actor: WcActor) -> dict[str, Any]:
-    """A participant with their development results and follow-ups."""
+    """A participant with their development results and follow-ups.
+
+    The answer shows the national ID in full, so every read is audited (as intake's case detail:
+    reliability D1/D3); the caller commits ``session``.
+    """
     p = _participant(session, national_id, actor)
+    _audit(
+        session,
+        actor,
+        "welfare_card.participant_read",
+        "welfare_card_participant",
+        p.id,
+        p.area_code,
+        fields=("national_id",),
+    )
     developments = session.execute(
         select(Development, Project)
         .join(Project, Project.id == Development.project_id)
